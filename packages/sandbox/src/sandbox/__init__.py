@@ -1,0 +1,1 @@
+"""API emulators for the taps in this workspace; see the package README."""

@@ -1,0 +1,60 @@
+"""A bounded log of the API requests an emulator received, for tests to assert on."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# Headers whose values are credentials: logged by name only.
+SECRET_HEADERS = frozenset({"authorization", "x-shopify-access-token", "cookie", "x-api-key"})
+
+
+@dataclass
+class LoggedRequest:
+    seq: int
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    status: int | None = None
+    fault: str | None = None
+    records: int | None = None
+    duration_ms: float | None = None
+
+
+def redact_headers(headers: Any) -> dict[str, str]:
+    redacted = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        redacted[lowered] = "[redacted]" if lowered in SECRET_HEADERS else value
+    return redacted
+
+
+class RequestLog:
+    def __init__(self, maxlen: int = 200_000) -> None:
+        self._entries: deque[LoggedRequest] = deque(maxlen=maxlen)
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def start(
+        self, method: str, path: str, query: dict[str, list[str]], headers: Any
+    ) -> LoggedRequest:
+        with self._lock:
+            self._seq += 1
+            entry = LoggedRequest(self._seq, method, path, query, redact_headers(headers))
+            self._entries.append(entry)
+            return entry
+
+    def entries(self, since: int = 0) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(e) for e in self._entries if e.seq > since]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq

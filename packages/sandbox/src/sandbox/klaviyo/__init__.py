@@ -1,0 +1,1 @@
+"""The Klaviyo API emulator (revision 2026-07-15)."""

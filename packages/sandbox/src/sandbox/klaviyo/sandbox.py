@@ -1,0 +1,60 @@
+"""A Klaviyo sandbox in this process: ``with KlaviyoSandbox(profiles=200) as sb: sb.api_url``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.core.clock import parse_instant
+from sandbox.core.control import SandboxControl
+from sandbox.core.http import SandboxServer
+from sandbox.klaviyo.app import KlaviyoEmulator, KlaviyoOptions
+from sandbox.klaviyo.dataset import DEFAULT_NOW, DatasetConfig, KlaviyoData
+
+
+class KlaviyoSandbox:
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        profiles: int = 1_000,
+        events: int = 10_000,
+        now: str = DEFAULT_NOW,
+        port: int = 0,
+        **options: Any,
+    ) -> None:
+        """``options`` are ``KlaviyoOptions`` fields: api_keys, rate_limits, rate_scale, quirks,
+        fault_seed, monotonic (a clock object for rate-limit tests)."""
+        if "api_keys" in options:
+            options["api_keys"] = frozenset(options["api_keys"])
+        config = DatasetConfig(seed=seed, profiles=profiles, events=events, now=parse_instant(now))
+        self.emulator = KlaviyoEmulator(config, KlaviyoOptions(**options))
+        self.server = SandboxServer(self.emulator, port=port)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def api_url(self) -> str:
+        return self.server.base_url + "/api"
+
+    @property
+    def data(self) -> KlaviyoData:
+        return self.emulator.data
+
+    @property
+    def control(self) -> SandboxControl:
+        return SandboxControl(self.base_url)
+
+    def start(self) -> KlaviyoSandbox:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> KlaviyoSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
