@@ -45,13 +45,13 @@ def first_pages(sandbox: KlaviyoSandbox) -> list[list[dict]]:
 
 def test_same_seed_same_data_other_seed_other_data() -> None:
     with (
-        KlaviyoSandbox(seed=21, profiles=200, events=500) as one,
-        KlaviyoSandbox(seed=21, profiles=200, events=500) as two,
+        KlaviyoSandbox(seed=21, profiles=200, events=500, now="2026-07-01T00:00:00Z") as one,
+        KlaviyoSandbox(seed=21, profiles=200, events=500, now="2026-07-01T00:00:00Z") as two,
     ):
         reference = first_pages(one)
         assert reference == first_pages(two)
         assert one.control.truth("list-member") == two.control.truth("list-member")
-    with KlaviyoSandbox(seed=22, profiles=200, events=500) as other:
+    with KlaviyoSandbox(seed=22, profiles=200, events=500, now="2026-07-01T00:00:00Z") as other:
         assert first_pages(other)[0] != reference[0]
 
 

@@ -18,6 +18,7 @@ def test_status_faults_fire_for_the_next_count_requests(
     sandbox: KlaviyoSandbox, fresh_client: Client
 ) -> None:
     for kind, content_type in (
+        ("400", "application/vnd.api+json"),
         ("500", "application/vnd.api+json"),
         ("503", "application/vnd.api+json"),
         ("502", "text/html"),

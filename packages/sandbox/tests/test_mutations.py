@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from sandbox.core.clock import parse_instant
 from sandbox.core.control import SandboxControlError
 from sandbox.klaviyo.client import KlaviyoClient as Client
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
@@ -13,11 +16,32 @@ def newest(items: list[dict], field: str) -> str:
     return max(item["attributes"][field] for item in items)
 
 
-def test_clock_moves_only_when_told(sandbox: KlaviyoSandbox) -> None:
+def test_a_frozen_clock_moves_only_when_told(sandbox: KlaviyoSandbox) -> None:
     start = sandbox.control.now()
     assert start == "2026-07-01T00:00:00+00:00"
     assert sandbox.control.advance_clock(3_600) == "2026-07-01T01:00:00+00:00"
     assert sandbox.control.set_clock("2026-08-01T00:00:00Z") == "2026-08-01T00:00:00+00:00"
+
+
+def test_a_live_clock_follows_the_wall_clock_after_the_history() -> None:
+    with KlaviyoSandbox(profiles=50, events=50, now="2020-01-01T00:00:00Z") as live:
+        assert abs(parse_instant(live.control.now()) - time.time()) < 5
+        ahead = parse_instant(live.control.advance_clock(3_600))
+        assert 3_590 < ahead - time.time() < 3_610
+        newest = max(e["datetime"] for e in live.control.truth("event"))
+        assert newest < "2020-01-01T00:00:01"
+
+
+def test_mutations_can_stamp_an_exact_instant(
+    sandbox: KlaviyoSandbox, fresh_client: Client
+) -> None:
+    at = "2026-07-01T00:00:00+00:00"
+    ids = sandbox.control.update("profile", count=3, at=at)
+    for profile_id in ids:
+        assert (
+            fresh_client.get(f"/api/profiles/{profile_id}").json()["data"]["attributes"]["updated"]
+            == at
+        )
 
 
 def test_updates_are_exactly_what_the_next_incremental_query_returns(

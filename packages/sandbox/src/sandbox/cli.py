@@ -13,8 +13,6 @@ import signal
 import sys
 from typing import Any
 
-from sandbox.klaviyo.dataset import DEFAULT_NOW
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
@@ -24,7 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     klaviyo.add_argument("--seed", type=int, default=1)
     klaviyo.add_argument("--profiles", type=int, default=1_000)
     klaviyo.add_argument("--events", type=int, default=10_000)
-    klaviyo.add_argument("--now", default=DEFAULT_NOW, help="the data clock's start (ISO 8601)")
+    klaviyo.add_argument(
+        "--now", help="where the generated history ends (ISO 8601); default: midnight UTC today"
+    )
+    klaviyo.add_argument(
+        "--frozen-clock", action="store_true", help="keep the data clock at --now until moved"
+    )
     klaviyo.add_argument(
         "--no-rate-limit", action="store_true", help="turn rate limits off (benchmarks)"
     )

@@ -26,26 +26,42 @@ def format_instant(epoch_seconds: int) -> str:
 
 
 class DataClock:
-    """The emulated service's idea of the current time, in whole epoch seconds."""
+    """The emulated service's idea of the current time, in whole epoch seconds.
 
-    def __init__(self, start: int) -> None:
-        self._now = start
+    Live by default: it follows the wall clock (never earlier than ``start``), as a real
+    service's does, so records written now carry timestamps a client's clock agrees with.
+    Frozen, it stays at ``start`` until moved, which makes every timestamp predictable.
+    ``advance``/``set`` shift it in either mode.
+    """
+
+    def __init__(self, start: int, frozen: bool = False) -> None:
+        self.start = start
+        self.frozen = frozen
+        self._offset = 0
         self._lock = threading.Lock()
 
+    def _base(self) -> int:
+        return self.start if self.frozen else max(self.start, int(time.time()))
+
     def now(self) -> int:
-        return self._now
+        return self._base() + self._offset
 
     def advance(self, seconds: int) -> int:
         if seconds < 0:
             raise ValueError("the clock only moves forward; use set() to go to an earlier instant")
         with self._lock:
-            self._now += seconds
-            return self._now
+            self._offset += seconds
+            return self.now()
 
     def set(self, epoch_seconds: int) -> int:
         with self._lock:
-            self._now = epoch_seconds
-            return self._now
+            self._offset = epoch_seconds - self._base()
+            return self.now()
+
+
+def start_of_today() -> int:
+    """Midnight UTC today: the default end of a generated history."""
+    return int(time.time()) // 86_400 * 86_400
 
 
 class MonotonicClock:

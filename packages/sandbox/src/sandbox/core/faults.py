@@ -15,6 +15,7 @@ from typing import Any
 from sandbox.core.rng import Rng, derive
 
 FAULT_KINDS = {
+    "400": "answer 400 with the API's JSON error document, as for an invalid filter",
     "500": "answer 500 with the API's JSON error document",
     "502": "answer 502 with an HTML page, as a load balancer in front of the API would",
     "503": "answer 503 with the API's JSON error document",

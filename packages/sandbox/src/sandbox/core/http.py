@@ -220,7 +220,11 @@ class SandboxServer:
             self._stopping.wait(rule.hang_seconds)
             handler.close_connection = True
             return
-        if kind in ("500", "503"):
+        if kind == "400":
+            response = emulator.api_error(
+                400, "invalid", "Invalid input.", "Invalid filter provided (injected fault)."
+            )
+        elif kind in ("500", "503"):
             response = emulator.api_error(
                 int(kind), "error", "A server error occurred.", "Injected fault."
             )

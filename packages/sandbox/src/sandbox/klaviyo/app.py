@@ -86,6 +86,7 @@ class KlaviyoOptions:
     rate_scale: float = 1.0
     quirks: frozenset[str] = frozenset({"unsorted-archived-campaigns"})
     fault_seed: int = 0
+    frozen_clock: bool = False
     monotonic: Clock = field(default_factory=MonotonicClock)
 
 
@@ -94,7 +95,7 @@ class KlaviyoEmulator:
 
     def __init__(self, config: DatasetConfig, options: KlaviyoOptions | None = None) -> None:
         self.options = options or KlaviyoOptions()
-        clock = DataClock(config.now)
+        clock = DataClock(config.now, frozen=self.options.frozen_clock)
         self.data = KlaviyoData(config, clock)
         self.controls = Controls(
             clock=clock,

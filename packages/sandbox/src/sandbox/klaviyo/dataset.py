@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.core.clock import DataClock, format_instant, parse_instant
+from sandbox.core.clock import DataClock, format_instant, parse_instant, start_of_today
 from sandbox.core.ids import Base62Codec, IdCodec, NumericCodec, UlidCodec, UuidCodec
 from sandbox.core.rng import derive
 from sandbox.core.table import Table
@@ -28,7 +28,6 @@ from sandbox.klaviyo import catalog
 DAY = 86_400
 NULL_TIME = -1  # sentinel in nullable timestamp columns
 TIE_SIZE = 500
-DEFAULT_NOW = "2026-07-01T00:00:00+00:00"
 
 # JSON:API type -> table name; membership tables have no type of their own.
 TYPES = (
@@ -56,12 +55,16 @@ class DatasetConfig:
     seed: int = 1
     profiles: int = 1_000
     events: int = 10_000
-    now: int = parse_instant(DEFAULT_NOW)
+    #: Where the generated history ends (epoch seconds); default: midnight UTC today.  The same
+    #: seed and ``now`` always give the same data.
+    now: int = 0
     history_days: int = 730
 
     def __post_init__(self) -> None:
         if self.profiles < 20 or self.events < 20:
             raise ValueError("the sandbox needs at least 20 profiles and 20 events")
+        if not self.now:
+            object.__setattr__(self, "now", start_of_today())
 
     @property
     def start(self) -> int:
@@ -153,7 +156,12 @@ class KlaviyoData:
                 f"unknown type {kind!r}; one of {', '.join((*TYPES, *MEMBERSHIPS))}"
             )
         with self.lock:
-            self.clock.advance(int(spec.get("advance_seconds", 1)))
+            if "at" in spec:
+                self.clock.set(parse_instant(str(spec["at"])))
+            else:
+                # A frozen clock steps a second per mutation so each batch is newer; a live one
+                # is already moving, and stepping it would stamp records in the future.
+                self.clock.advance(int(spec.get("advance_seconds", 1 if self.clock.frozen else 0)))
             self._mutations += 1
             rng = np.random.default_rng(derive(self.config.seed, "mutation", self._mutations))
             if action == "create":

@@ -8,7 +8,7 @@ from sandbox.core.clock import parse_instant
 from sandbox.core.control import SandboxControl
 from sandbox.core.http import SandboxServer
 from sandbox.klaviyo.app import KlaviyoEmulator, KlaviyoOptions
-from sandbox.klaviyo.dataset import DEFAULT_NOW, DatasetConfig, KlaviyoData
+from sandbox.klaviyo.dataset import DatasetConfig, KlaviyoData
 
 
 class KlaviyoSandbox:
@@ -18,15 +18,18 @@ class KlaviyoSandbox:
         seed: int = 1,
         profiles: int = 1_000,
         events: int = 10_000,
-        now: str = DEFAULT_NOW,
+        now: str | None = None,
         port: int = 0,
         **options: Any,
     ) -> None:
-        """``options`` are ``KlaviyoOptions`` fields: api_keys, rate_limits, rate_scale, quirks,
-        fault_seed, monotonic (a clock object for rate-limit tests)."""
+        """``now``: where the generated history ends (default: midnight UTC today).
+        ``options`` are ``KlaviyoOptions`` fields: api_keys, rate_limits, rate_scale, quirks,
+        fault_seed, frozen_clock (the data clock stays at ``now`` until moved), monotonic
+        (a clock object for rate-limit tests)."""
         if "api_keys" in options:
             options["api_keys"] = frozenset(options["api_keys"])
-        config = DatasetConfig(seed=seed, profiles=profiles, events=events, now=parse_instant(now))
+        anchor = parse_instant(now) if now else 0
+        config = DatasetConfig(seed=seed, profiles=profiles, events=events, now=anchor)
         self.emulator = KlaviyoEmulator(config, KlaviyoOptions(**options))
         self.server = SandboxServer(self.emulator, port=port)
 

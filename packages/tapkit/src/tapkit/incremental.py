@@ -1,0 +1,139 @@
+"""A stream's incremental contract, declared once: the field kept in state, and the API filter
+the bookmark becomes.
+
+The two are often different: Shopify keeps ``updated_at`` but filters ``updated_at_min``;
+OneTrust keeps ``dateUpdated`` but filters ``modifieddate`` as ``yyyyMMdd``; Klaviyo's profiles
+allow only an exclusive ``greater-than``.  The same declaration builds the requests and the
+stream's row in the tap's documentation, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tapkit.timeformats import ISO8601_Z, TimestampFormat
+
+
+class Op(StrEnum):
+    GT = ">"
+    GTE = ">="
+    LT = "<"
+    LTE = "<="
+
+    @property
+    def inclusive(self) -> bool:
+        return self in (Op.GTE, Op.LTE)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One side of a request's range, rendered: ``field op value``."""
+
+    field: str
+    op: Op
+    value: str | int
+
+
+@dataclass(frozen=True)
+class ApiFilter:
+    """How a lower (and maybe upper) bound is sent to the API.
+
+    ``field``/``op`` is the lower bound (a query parameter or a filter field); ``upper_field``
+    the upper bound, or ``None`` when the API cannot bound from above.  An exclusive lower
+    bound is rewound by the format's precision so records tied at the bookmark are read again;
+    ``lookback`` widens every start further (late-arriving records).
+    """
+
+    field: str
+    op: Op = Op.GTE
+    format: TimestampFormat = ISO8601_Z
+    upper_field: str | None = None
+    upper_op: Op = Op.LT
+    lookback: timedelta = timedelta(0)
+
+    @property
+    def rewind(self) -> timedelta:
+        return timedelta(0) if self.op.inclusive else self.format.precision
+
+    @property
+    def bounded(self) -> bool:
+        return self.upper_field is not None
+
+    def with_lookback(self, lookback: timedelta) -> ApiFilter:
+        return ApiFilter(
+            self.field, self.op, self.format, self.upper_field, self.upper_op, lookback
+        )
+
+    def effective_start(self, start: datetime) -> datetime:
+        """Where a request starting at ``start`` really starts, after lookback and rewind."""
+        return self.format.floor(start - self.lookback - self.rewind)
+
+    def bounds(self, start: datetime | None, end: datetime | None) -> list[Bound]:
+        """The rendered range for records with ``start <= key < end`` (a superset when the
+        format is coarse: over-reading is harmless to an upserting loader, missing is not).
+        No ``start`` means no lower bound: read from the beginning."""
+        found = []
+        if start is not None:
+            found.append(
+                Bound(self.field, self.op, self.format.render(self.effective_start(start)))
+            )
+        if end is not None and self.upper_field is not None:
+            edge = self.format.ceil(end) if self.upper_op is Op.LT else self.format.floor(end)
+            found.append(Bound(self.upper_field, self.upper_op, self.format.render(edge)))
+        return found
+
+    def describe(self) -> str:
+        parts = [f"`{self.field} {self.op.value} bookmark`"]
+        if self.upper_field:
+            parts.append(f"`{self.upper_field} {self.upper_op.value} window end`")
+        text = " and ".join(parts) + f" as {self.format.name} (`{self.format.example}`)"
+        if self.rewind:
+            text += f"; rewound {_span(self.rewind)} for ties"
+        if self.lookback:
+            text += f"; lookback {_span(self.lookback)}"
+        return text
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """The contract: ``replication_key`` is the record field kept in state (as UTC ISO 8601);
+    ``api_filter`` what it becomes in requests.  ``historical_filter``, if given, is used
+    instead while there is no bookmark yet (e.g. Shopify's first load by ``created_at_min``).
+    ``window`` is the default backfill window when the filter can bound from above.
+    Without an ``api_filter`` the stream reads everything and keeps only what is newer."""
+
+    replication_key: str
+    api_filter: ApiFilter | None = None
+    historical_filter: ApiFilter | None = None
+    window: timedelta | None = None
+
+    def filter_for(self, has_bookmark: bool) -> ApiFilter | None:
+        if not has_bookmark and self.historical_filter is not None:
+            return self.historical_filter
+        return self.api_filter
+
+    def describe(self) -> str:
+        if self.api_filter is None:
+            return "none: every request reads all; newer records kept client-side"
+        text = self.api_filter.describe()
+        if self.historical_filter is not None:
+            text = f"first load: {self.historical_filter.describe()}; then {text}"
+        return text
+
+
+def _span(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    for unit, size in (
+        ("d", 86_400),
+        ("h", 3_600),
+        ("min", 60),
+        ("s", 1),
+        ("ms", 0.001),
+        ("µs", 0.000001),
+    ):
+        if seconds >= size:
+            amount = seconds / size
+            return f"{amount:g} {unit}"
+    return "0 s"

@@ -1,0 +1,98 @@
+"""Settings every tapkit tap shares, and the checks JSON Schema cannot express."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from singer_sdk import typing as th
+
+from tapkit.timeformats import parse_instant
+
+
+def common_settings(*, start_date_required: bool = True) -> list[th.Property]:
+    return [
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            required=start_date_required,
+            description="Read records changed on or after this instant (ISO 8601) when there is no bookmark yet.",
+        ),
+        th.Property(
+            "end_date",
+            th.DateTimeType,
+            description="Stop at this instant (exclusive) instead of now: for bounded or chunked backfills.",
+        ),
+        th.Property(
+            "backfill_window_days",
+            th.IntegerType,
+            description="Walk history in windows of this many days, emitting state after each, so an "
+            "interrupted backfill resumes where it stopped. Unset: each stream's default.",
+        ),
+        th.Property(
+            "request_timeout_seconds",
+            th.IntegerType,
+            default=60,
+            description="Per-request timeout.",
+        ),
+        th.Property(
+            "max_retries",
+            th.IntegerType,
+            default=8,
+            description="Attempts on 5xx answers, timeouts and dropped connections, with exponential backoff.",
+        ),
+        th.Property(
+            "max_retry_after_seconds",
+            th.IntegerType,
+            default=600,
+            description="Longest Retry-After wait honoured on a 429; a longer one fails the run with the reason.",
+        ),
+        th.Property(
+            "rate_limit_scale",
+            th.NumberType,
+            default=1.0,
+            description="Fraction of the API's documented rate limits to use client-side (0 turns client-side throttling off).",
+        ),
+    ]
+
+
+def check_common_config(config: Mapping[str, Any]) -> list[str]:
+    """Problems with the shared settings, each naming the setting and what to do."""
+    errors = []
+    start = end = None
+    for name in ("start_date", "end_date"):
+        value = config.get(name)
+        if value is None:
+            continue
+        try:
+            parsed = parse_instant(str(value))
+        except ValueError:
+            errors.append(
+                f"{name}: {value!r} is not an ISO 8601 date-time; use e.g. 2024-01-31T00:00:00Z"
+            )
+            continue
+        if name == "start_date":
+            start = parsed
+        else:
+            end = parsed
+    if start is not None and end is not None and end <= start:
+        errors.append(
+            f"end_date ({config['end_date']}) must be after start_date ({config['start_date']})"
+        )
+    for name, minimum in (
+        ("backfill_window_days", 1),
+        ("request_timeout_seconds", 1),
+        ("max_retries", 1),
+        ("max_retry_after_seconds", 0),
+    ):
+        value = config.get(name)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < minimum
+        ):
+            errors.append(f"{name}: must be an integer of at least {minimum}, got {value!r}")
+    scale = config.get("rate_limit_scale")
+    if scale is not None and (
+        isinstance(scale, bool) or not isinstance(scale, int | float) or scale < 0
+    ):
+        errors.append(f"rate_limit_scale: must be a number of at least 0, got {scale!r}")
+    return errors

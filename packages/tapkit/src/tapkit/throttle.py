@@ -1,0 +1,69 @@
+"""Client-side rate limiting: stay under an API's documented limits instead of provoking 429s.
+
+Each ``Limit`` ("75/s", "750/m") is enforced as a sliding window: a request goes out only if
+fewer than N went out in the last period.  That is a token bucket whose tokens come back one
+period after they were spent; unlike a bucket that refills continuously, it never allows more
+than N in *any* window, so it stays under servers that count in fixed windows (Klaviyo) as
+well as under ones that use buckets (our sandbox), at the same sustained rate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    requests: int
+    per_seconds: float
+
+    @classmethod
+    def parse(cls, text: str) -> Limit:
+        """``"75/s"``, ``"750/m"``, ``"2/s"``, ``"40000/d"``."""
+        amount, _, unit = text.partition("/")
+        seconds = {"s": 1.0, "m": 60.0, "h": 3_600.0, "d": 86_400.0}.get(unit)
+        if seconds is None or not amount.isdigit():
+            raise ValueError(f"a limit looks like '75/s' or '750/m', got {text!r}")
+        return cls(int(amount), seconds)
+
+    def scaled(self, factor: float) -> Limit:
+        return Limit(max(1, int(self.requests * factor)), self.per_seconds)
+
+
+class Throttle:
+    """Thread-safe; ``clock`` and ``sleep`` are injectable for tests."""
+
+    def __init__(
+        self,
+        limits: list[Limit],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._sent = [deque[float](maxlen=limit.requests) for limit in limits]
+        self._lock = threading.Lock()
+        self.waited = 0.0
+
+    def acquire(self) -> float:
+        """Block until a request may go out; return the seconds waited."""
+        waited = 0.0
+        with self._lock:
+            while True:
+                now = self._clock()
+                wait = max(
+                    (sent[0] + limit.per_seconds - now if len(sent) == limit.requests else 0.0)
+                    for limit, sent in zip(self.limits, self._sent, strict=True)
+                )
+                if wait <= 0:
+                    for sent in self._sent:
+                        sent.append(now)
+                    self.waited += waited
+                    return waited
+                self._sleep(wait)
+                waited += wait

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from tapkit.http import RetryPolicy, error_detail, retry_after_seconds, scrub
+from tapkit.settings import check_common_config
+from tapkit.throttle import Limit, Throttle
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_limits_parse_the_documented_notation() -> None:
+    assert Limit.parse("75/s") == Limit(75, 1.0)
+    assert Limit.parse("750/m") == Limit(750, 60.0)
+    assert Limit.parse("750/m").scaled(0.5) == Limit(375, 60.0)
+    with pytest.raises(ValueError, match="75/s"):
+        Limit.parse("fast")
+
+
+def test_throttle_allows_the_burst_then_paces_to_the_steady_rate() -> None:
+    time = FakeTime()
+    throttle = Throttle(
+        [Limit.parse("3/s"), Limit.parse("60/m")], clock=time.clock, sleep=time.sleep
+    )
+    for _ in range(3):
+        assert throttle.acquire() == 0
+    assert throttle.acquire() == 1.0  # the fourth waits until the first is a second old
+    for _ in range(176):
+        throttle.acquire()
+    # 180 requests under 3/s and 60/min: each minute's 60 go out at 3/s (20 s), the third
+    # minute's batch starts at 120 s, so the last leaves just under 140 s
+    assert 139 <= time.now - 100.0 < 140
+
+
+def count_in_windows(sent: list[float], period: float) -> int:
+    return max(sum(1 for t in sent[i:] if t < start + period) for i, start in enumerate(sent))
+
+
+def test_throttle_never_exceeds_either_limit_in_any_window() -> None:
+    time = FakeTime()
+    throttle = Throttle(
+        [Limit.parse("10/s"), Limit.parse("150/m")], clock=time.clock, sleep=time.sleep
+    )
+    sent = []
+    for _ in range(500):
+        throttle.acquire()
+        sent.append(time.now)
+    assert count_in_windows(sent, 1.0) == 10
+    assert count_in_windows(sent, 60.0) == 150
+    # and it uses the budget: 3 x 150 in three minutes, the last 50 at 10/s in the fourth
+    assert 184 <= sent[-1] - sent[0] < 185
+
+
+def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body
+    response.headers.update(headers or {})
+    response.reason = "Reason"
+    return response
+
+
+def test_retry_after_in_seconds_and_as_a_date() -> None:
+    assert retry_after_seconds(_response(429, b"", {"Retry-After": "7"})) == 7
+    now = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)
+    dated = _response(429, b"", {"Retry-After": "Thu, 01 Jan 2026 00:00:30 GMT"})
+    assert retry_after_seconds(dated, now=now) == 30
+    assert retry_after_seconds(_response(429, b"", {"Retry-After": "soon"})) is None
+    assert retry_after_seconds(_response(429, b"")) is None
+
+
+def test_backoff_is_jittered_and_capped() -> None:
+    policy = RetryPolicy(base=1, max_wait=10)
+    waits = [policy.backoff(attempt) for attempt in range(1, 12) for _ in range(20)]
+    assert all(0 <= w <= 10 for w in waits)
+    assert len(set(waits)) > 100
+
+
+def test_error_detail_reads_json_api_and_common_shapes() -> None:
+    jsonapi = b'{"errors":[{"id":"x","status":400,"code":"invalid","title":"Invalid input.","detail":"bad filter","source":{"parameter":"filter"}}]}'
+    assert error_detail(_response(400, jsonapi)) == "Invalid input. bad filter (parameter: filter)"
+    assert error_detail(_response(400, b'{"error":"nope"}')) == "nope"
+    assert error_detail(_response(502, b"<html><body>Bad Gateway</body></html>")) == "Reason"
+    assert error_detail(_response(500, b"plain text")) == "plain text"
+
+
+def test_scrub_removes_secrets_and_their_url_forms() -> None:
+    text = "failed https://x/api?key=pk_abc%2Fdef and pk_abc/def"
+    assert scrub(text, ["pk_abc/def"]) == "failed https://x/api?key=[redacted] and [redacted]"
+
+
+@pytest.mark.parametrize(
+    ("config", "fragment"),
+    [
+        ({"start_date": "yesterday"}, "start_date: 'yesterday' is not an ISO 8601"),
+        (
+            {"start_date": "2024-02-01T00:00:00Z", "end_date": "2024-01-01T00:00:00Z"},
+            "end_date (2024-01-01T00:00:00Z) must be after",
+        ),
+        ({"backfill_window_days": 0}, "backfill_window_days: must be an integer of at least 1"),
+        ({"rate_limit_scale": -1}, "rate_limit_scale"),
+    ],
+)
+def test_config_problems_name_the_setting(config: dict, fragment: str) -> None:
+    assert any(fragment in e for e in check_common_config(config)), check_common_config(config)
+
+
+def test_good_config_has_no_problems() -> None:
+    assert (
+        check_common_config(
+            {
+                "start_date": "2024-01-01T00:00:00Z",
+                "end_date": "2024-02-01",
+                "backfill_window_days": 7,
+            }
+        )
+        == []
+    )

@@ -1,0 +1,101 @@
+"""Regenerate the README's stream and settings tables from the code.
+
+    uv run python taps/tap-klaviyo/scripts/generate_readme.py [--check]
+
+The stream table comes from each stream's declaration (keys, incremental contract, partitions);
+the settings table from ``tap-klaviyo --about --format=markdown``.  ``--check`` fails if the
+README is out of date (the test suite runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tap_klaviyo.streams import STREAMS, declared
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+PARTITIONED = {
+    "campaigns": "channel x archived",
+    "campaign_messages": "child of campaigns",
+    "list_members": "every list",
+    "segment_members": "every segment",
+    "flows": "archived",
+    "flow_actions": "every flow",
+}
+
+
+def stream_table() -> str:
+    rows = [
+        "| Stream | Endpoint | Primary key | Replication key | API filter (format) | Method | Partitions | Limit |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for stream in STREAMS:
+        name, path, keys = (declared(stream, a) for a in ("name", "path", "primary_keys"))
+        contract = stream.incremental
+        method = "INCREMENTAL" if contract else "FULL_TABLE"
+        key = f"`{contract.replication_key}`" if contract else "—"
+        api_filter = contract.describe() if contract else "none: read whole"
+        if name == "campaign_messages":
+            api_filter, method = "none: read from the campaigns' `include`", "with its parent"
+        if name == "events":
+            api_filter += "; lookback `events_lookback_hours` (default 1 h); 7-day windows"
+        limits = (
+            " · ".join(stream.rate_limits)
+            if isinstance(stream.rate_limits, tuple)
+            else "75/s · 750/m (10/s · 150/m with predictive analytics)"
+        )
+        rows.append(
+            f"| `{name}` | `GET /api{path}` | {', '.join(f'`{k}`' for k in keys)} | {key} "
+            f"| {api_filter} | {method} | {PARTITIONED.get(name, '—')} | {limits or '—'} |"
+        )
+    return "\n".join(rows)
+
+
+def settings_table() -> str:
+    about = subprocess.run(
+        [sys.executable, "-m", "tap_klaviyo", "--about", "--format=markdown"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return about.split("## Settings", 1)[1].split("\n## ", 1)[0].strip()
+
+
+def render(text: str) -> str:
+    for name, body in (("streams", stream_table()), ("settings", settings_table())):
+        pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(
+                f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block"
+            )
+        text = pattern.sub(_filler(body), text)
+    return text
+
+
+def _filler(body: str) -> Callable[[re.Match[str]], str]:
+    return lambda found: found.group(1) + body + "\n" + found.group(2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if README.md is out of date")
+    args = parser.parse_args()
+    current = README.read_text()
+    updated = render(current)
+    if args.check:
+        if updated != current:
+            raise SystemExit(
+                "taps/tap-klaviyo/README.md is out of date: run scripts/generate_readme.py"
+            )
+        return
+    README.write_text(updated)
+    print(f"updated {README}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Bad settings fail before any request, with a message naming the setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandbox.klaviyo.sandbox import KlaviyoSandbox
+from tap_klaviyo.tap import TapKlaviyo
+from tapkit.testing import Run, TapRunner
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"api_key": None}, "api_key"),
+        ({"start_date": "last tuesday"}, "start_date"),
+        ({"start_date": "2024-05-01T00:00:00Z", "end_date": "2024-04-01T00:00:00Z"}, "end_date"),
+        ({"include_related": {"evnts": ["metric"]}}, "evnts"),
+        ({"include_related": {"events": ["campaign"]}}, "campaign"),
+        ({"page_sizes": {"profiles": "big"}}, "big"),
+        ({"api_key": "abc123"}, "pk_"),
+        ({"revision": "latest"}, "revision"),
+        ({"backfill_window_days": 0}, "backfill_window_days"),
+        ({"api_url": "a.klaviyo.com/api"}, "api_url"),
+    ],
+)
+def test_bad_config_fails_before_any_request(
+    run_tap: TapRunner, sandbox: KlaviyoSandbox, overrides: dict[str, Any], fragment: str
+) -> None:
+    run = (
+        run_tap(streams=None, **overrides)
+        if overrides.get("api_key", "") is not None
+        else _without_key(run_tap)
+    )
+    assert run.returncode != 0
+    assert fragment in run.stderr, run.stderr[-1500:]
+    assert sandbox.control.requests() == []
+    assert not [m for m in run.messages if m["type"] in ("RECORD", "STATE")]
+
+
+def _without_key(run_tap: TapRunner) -> Run:
+    config = dict(run_tap.base_config)
+    del config["api_key"]
+    return TapRunner(run_tap.module, run_tap.tap_class, run_tap.workdir, config)()
+
+
+def test_page_sizes_above_the_maximum_are_capped(
+    run_tap: TapRunner, sandbox: KlaviyoSandbox
+) -> None:
+    run = run_tap(streams=["profiles"], page_sizes={"profiles": 500})
+    assert run.returncode == 0
+    sizes = {
+        e["query"]["page[size]"][0]
+        for e in sandbox.control.requests()
+        if e["path"] == "/api/profiles" and "page[size]" in e["query"]
+    }
+    assert sizes == {"100"}
+    assert "allows at most 100" in run.stderr
+
+
+def test_about_lists_every_setting_with_secrets_marked() -> None:
+    settings = TapKlaviyo.config_jsonschema["properties"]
+    assert settings["api_key"].get("secret") is True
+    for name in (
+        "api_url",
+        "revision",
+        "start_date",
+        "end_date",
+        "backfill_window_days",
+        "events_lookback_hours",
+        "page_sizes",
+        "include_related",
+        "max_retries",
+        "max_retry_after_seconds",
+        "rate_limit_scale",
+    ):
+        assert name in settings, name
+        assert settings[name].get("description"), name
