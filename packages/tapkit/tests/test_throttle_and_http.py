@@ -112,7 +112,7 @@ def test_scrub_removes_secrets_and_their_url_forms() -> None:
             "end_date (2024-01-01T00:00:00Z) must be after",
         ),
         ({"backfill_window_days": 0}, "backfill_window_days: must be an integer of at least 1"),
-        ({"rate_limit_scale": -1}, "rate_limit_scale"),
+        ({"rate_limit_percent": -1}, "rate_limit_percent: must be an integer of at least 0"),
     ],
 )
 def test_config_problems_name_the_setting(config: dict, fragment: str) -> None:

@@ -43,7 +43,7 @@ def stream_table() -> str:
         if name == "campaign_messages":
             api_filter, method = "none: read from the campaigns' `include`", "with its parent"
         if name == "events":
-            api_filter += "; lookback `events_lookback_hours` (default 1 h); 7-day windows"
+            api_filter += "; lookback `events_lookback_minutes` (default 60); 7-day windows"
         limits = (
             " · ".join(stream.rate_limits)
             if isinstance(stream.rate_limits, tuple)

@@ -77,9 +77,9 @@ class EventsStream(KlaviyoStream):
 
     def api_filter(self, has_bookmark: bool) -> ApiFilter | None:
         base = super().api_filter(has_bookmark)
-        hours = float(self.config.get("events_lookback_hours", 1))
+        minutes = int(self.config.get("events_lookback_minutes", 60))
         return (
-            base.with_lookback(timedelta(hours=hours))
+            base.with_lookback(timedelta(minutes=minutes))
             if base is not None and has_bookmark
             else base
         )

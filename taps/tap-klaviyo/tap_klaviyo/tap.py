@@ -4,25 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import ConfigValidationError
 
 from tap_klaviyo.streams import STREAMS, declared
-from tapkit.settings import check_common_config, common_settings
+from tapkit.settings import common_settings
+from tapkit.tap import PoliteTap
 
 DEFAULT_API_URL = "https://a.klaviyo.com/api"
 DEFAULT_REVISION = "2026-07-15"
 PROFILE_ADDITIONAL_FIELDS = ("subscriptions", "predictive_analytics")
 
 
-class TapKlaviyo(Tap):
+class TapKlaviyo(PoliteTap):
     """Klaviyo profiles, events, campaigns, lists, segments, templates, metrics, flows and tags."""
 
     name = "tap-klaviyo"
     package_name = "tapworks-tap-klaviyo"
-    message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -46,9 +43,9 @@ class TapKlaviyo(Tap):
         ),
         *common_settings(),
         th.Property(
-            "events_lookback_hours",
-            th.NumberType,
-            default=1,
+            "events_lookback_minutes",
+            th.IntegerType,
+            default=60,
             description="Re-read events this far behind the bookmark on each run, to catch events recorded late "
             "with an earlier datetime. Events later than this are missed until a full refresh.",
         ),
@@ -91,9 +88,8 @@ class TapKlaviyo(Tap):
     def discover_streams(self) -> list[Any]:
         return [stream_class(tap=self) for stream_class in STREAMS]
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=raise_errors)
-        errors += check_common_config(self.config)
+    def check_config(self) -> list[str]:
+        errors = []
         revision = str(self.config.get("revision", DEFAULT_REVISION))
         if not _is_revision(revision):
             errors.append(
@@ -108,10 +104,6 @@ class TapKlaviyo(Tap):
         if key and not key.startswith("pk_"):
             errors.append(
                 "api_key: Klaviyo private keys start with 'pk_'; a public (site) key cannot read these endpoints"
-            )
-        if errors and raise_errors:
-            raise ConfigValidationError(
-                "tap-klaviyo settings are invalid: " + "; ".join(errors), errors=errors
             )
         return errors
 

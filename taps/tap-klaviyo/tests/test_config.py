@@ -69,12 +69,12 @@ def test_about_lists_every_setting_with_secrets_marked() -> None:
         "start_date",
         "end_date",
         "backfill_window_days",
-        "events_lookback_hours",
+        "events_lookback_minutes",
         "page_sizes",
         "include_related",
         "max_retries",
         "max_retry_after_seconds",
-        "rate_limit_scale",
+        "rate_limit_percent",
     ):
         assert name in settings, name
         assert settings[name].get("description"), name

@@ -20,7 +20,7 @@ TestTapKlaviyo = get_tap_test_class(
         "api_key": "pk_standard_tests",
         "api_url": _SANDBOX.api_url,
         "start_date": "2024-01-01T00:00:00Z",
-        "rate_limit_scale": 0,
+        "rate_limit_percent": 0,
         "include_related": {"events": ["metric", "profile"]},
         "profile_additional_fields": ["subscriptions"],
     },

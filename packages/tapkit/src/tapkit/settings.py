@@ -48,10 +48,24 @@ def common_settings(*, start_date_required: bool = True) -> list[th.Property]:
             description="Longest Retry-After wait honoured on a 429; a longer one fails the run with the reason.",
         ),
         th.Property(
-            "rate_limit_scale",
-            th.NumberType,
-            default=1.0,
-            description="Fraction of the API's documented rate limits to use client-side (0 turns client-side throttling off).",
+            "replace_nul_characters",
+            th.BooleanType,
+            default=False,
+            description="Replace U+0000 with U+FFFD in every string, however deeply nested: for loaders that "
+            "cannot store NUL (Postgres text and JSONB).",
+        ),
+        th.Property(
+            "validate_records",
+            th.BooleanType,
+            default=True,
+            description="Check every record against its stream's schema before writing it (so the loader need not).",
+        ),
+        th.Property(
+            "rate_limit_percent",
+            th.IntegerType,
+            default=100,
+            description="Percent of the API's documented rate limits to use client-side (0 turns client-side "
+            "throttling off). An integer: Meltano 4.4 cannot pass a decimal setting from an environment variable.",
         ),
     ]
 
@@ -80,6 +94,7 @@ def check_common_config(config: Mapping[str, Any]) -> list[str]:
             f"end_date ({config['end_date']}) must be after start_date ({config['start_date']})"
         )
     for name, minimum in (
+        ("rate_limit_percent", 0),
         ("backfill_window_days", 1),
         ("request_timeout_seconds", 1),
         ("max_retries", 1),
@@ -90,9 +105,4 @@ def check_common_config(config: Mapping[str, Any]) -> list[str]:
             not isinstance(value, int) or isinstance(value, bool) or value < minimum
         ):
             errors.append(f"{name}: must be an integer of at least {minimum}, got {value!r}")
-    scale = config.get("rate_limit_scale")
-    if scale is not None and (
-        isinstance(scale, bool) or not isinstance(scale, int | float) or scale < 0
-    ):
-        errors.append(f"rate_limit_scale: must be a number of at least 0, got {scale!r}")
     return errors

@@ -24,14 +24,22 @@ from typing import Any, ClassVar
 import msgspec
 import requests
 from singer_sdk import RESTStream
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError, InvalidRecord, RetriableAPIError
 from singer_sdk.helpers.types import Context
+from singer_sdk.sinks.core import (
+    JSONSchemaValidator,  # singer-sdk's record validator, used tap-side
+)
 
 from tapkit.http import RetryPolicy, error_detail, retry_after_seconds, scrub
 from tapkit.incremental import ApiFilter, Bound, Incremental
 from tapkit.throttle import Limit, Throttle
 from tapkit.timeformats import canonical, parse_instant
 from tapkit.windows import Window, walk
+
+
+class InvalidRecordError(Exception):
+    """A record the API sent does not match the stream's schema."""
+
 
 RETRIABLE_ERRORS = (
     ConnectionResetError,
@@ -90,7 +98,7 @@ class PoliteRESTStream(RESTStream[Any]):
 
     @property
     def throttle(self) -> Throttle | None:
-        scale = float(self.config.get("rate_limit_scale", 1.0))
+        scale = int(self.config.get("rate_limit_percent", 100)) / 100
         if not self.rate_limits or scale <= 0:
             return None
         registry: dict[str, Throttle] = self._tap.__dict__.setdefault("_tapkit_throttles", {})
@@ -170,10 +178,30 @@ class PoliteRESTStream(RESTStream[Any]):
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        """Keep the replication key in the one form state compares: UTC ISO 8601."""
+        """Keep the replication key in the one form state compares (UTC ISO 8601), and check the
+        record against the stream's schema once, here, so the loader need not."""
         if self.replication_key and row.get(self.replication_key) is not None:
             row[self.replication_key] = canonical(parse_instant(row[self.replication_key]))
+        if self.config.get("replace_nul_characters") and b"\\u0000" in msgspec.json.encode(row):
+            row = _without_nul(row)
+        if self.config.get("validate_records", True):
+            self._validate(row)
         return row
+
+    def _validate(self, row: dict[str, Any]) -> None:
+        validator = self.__dict__.get("_tapkit_validator")
+        if validator is None:
+            validator = self.__dict__["_tapkit_validator"] = JSONSchemaValidator(
+                self.schema, validate_formats=True
+            )
+        try:
+            validator.validate(row)
+        except InvalidRecord as exc:
+            key = {k: row.get(k) for k in self.primary_keys or []}
+            raise InvalidRecordError(
+                f"{self.name}: record {key} does not match the stream's schema: {exc}. "
+                "The API sent a shape the tap does not expect: report it, or set validate_records: false to load it as is."
+            ) from None
 
     def _replication_value(self, record: dict[str, Any]) -> str | None:
         value = record.get(self.replication_key or "")
@@ -316,6 +344,17 @@ class PoliteRESTStream(RESTStream[Any]):
 
     def backoff_handler(self, details: Any) -> None:  # unused: request_decorator retries itself
         self.log("retrying %s", self.path, level=logging.DEBUG)
+
+
+def _without_nul(value: Any) -> Any:
+    """U+0000 replaced by U+FFFD in every string and key, however deep."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _context_key(context: Context | None) -> str:

@@ -1,0 +1,1 @@
+"""The project's local stack: embedded Postgres, background sandbox, the demo job."""

@@ -1,0 +1,83 @@
+"""``devstack``: bring the local stack up or down, open psql, run the demo job."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from devstack import demo, dotenv, postgres, sandboxes
+
+
+def project_root() -> Path:
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "meltano.yml").exists():
+            return candidate
+    raise SystemExit("devstack: run me inside the project (no meltano.yml found here or above)")
+
+
+def up(root: Path, *, profiles: int, events: int) -> dict[str, str]:
+    """Start what is missing; record addresses in .env; return the values written."""
+    state_dir = root / ".local"
+    env = {**dotenv.read(root / ".env"), **os.environ}
+    values: dict[str, str] = {}
+    configured = postgres.configured_server(env)
+    if configured:
+        print(f"postgres: a server is configured ({configured}); not starting the embedded one")
+    else:
+        embedded = postgres.start(state_dir / "postgres")
+        values["TAPWORKS_PG_HOST"] = str(embedded.socket_dir)
+        print(f"postgres: embedded, running; connect with: {embedded.psql_command()}")
+    port = int(env.get("TAPWORKS_SANDBOX_PORT", sandboxes.DEFAULT_PORT))
+    values["TAPWORKS_SANDBOX_URL"] = sandboxes.start(
+        state_dir, port, profiles=profiles, events=events
+    )
+    print(f"sandbox: Klaviyo at {values['TAPWORKS_SANDBOX_URL']} (log: .local/sandbox.log)")
+    dotenv.write_block(root / ".env", values)
+    return values
+
+
+def down(root: Path) -> None:
+    state_dir = root / ".local"
+    print("sandbox:", "stopped" if sandboxes.stop(state_dir) else "not running")
+    print("postgres:", "stopped" if postgres.stop(state_dir / "postgres") else "not running")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("up", "demo"):
+        command = commands.add_parser(name)
+        command.add_argument("--profiles", type=int, default=2_000)
+        command.add_argument("--events", type=int, default=50_000)
+    commands.add_parser("down")
+    commands.add_parser("status")
+    commands.add_parser("psql")
+    args = parser.parse_args(argv)
+    root = project_root()
+    if args.command == "up":
+        up(root, profiles=args.profiles, events=args.events)
+    elif args.command == "down":
+        down(root)
+    elif args.command == "status":
+        url = sandboxes.running_url(root / ".local")
+        print(f"sandbox: {url or 'not running'}")
+        running = (root / ".local" / "postgres" / "postmaster.pid").exists()
+        print(
+            f"postgres: {'running' if running else 'not running'} ({root / '.local' / 'postgres'})"
+        )
+    elif args.command == "psql":
+        embedded = postgres.start(root / ".local" / "postgres")
+        os.execv(
+            str(embedded.psql),
+            [str(embedded.psql), "-h", str(embedded.socket_dir), "-U", "postgres", "tapworks"],
+        )
+    elif args.command == "demo":
+        values = up(root, profiles=args.profiles, events=args.events)
+        sys.exit(demo.run(root, values))
+
+
+if __name__ == "__main__":
+    main()

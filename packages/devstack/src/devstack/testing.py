@@ -1,0 +1,133 @@
+"""A harness for the project tests: one isolated pipeline (its own databases and sandbox)
+driven through the real `meltano` commands of this project."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+import psycopg
+
+from devstack import postgres
+from sandbox.klaviyo.sandbox import KlaviyoSandbox
+
+MELTANO = str(Path(sys.executable).parent / "meltano")
+STATE_ID = "dev:tap-klaviyo-to-target-postgres"
+SCHEMA = "tap_klaviyo"
+
+
+@dataclass
+class Result:
+    returncode: int
+    output: str
+
+
+@dataclass
+class Project:
+    """One isolated pipeline: its own data database, system database and sandbox."""
+
+    root: Path
+    pg: postgres.Embedded
+    sandbox: KlaviyoSandbox
+    database: str
+    system_database: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def data_url(self) -> str:
+        return self.pg.url(self.database, driver="postgresql")
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))
+        }
+        env.update(
+            {
+                "TAPWORKS_PG_HOST": str(self.pg.socket_dir),
+                "TAPWORKS_SANDBOX_URL": self.sandbox.api_url,
+                "MELTANO_DATABASE_URI": self.pg.url(self.system_database),
+                "TARGET_POSTGRES_SQLALCHEMY_URL": self.pg.url(self.database),
+                "TAP_KLAVIYO_RATE_LIMIT_PERCENT": "0",
+                "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+                **self.extra_env,
+                **overrides,
+            }
+        )
+        return env
+
+    def meltano(self, *args: str, **env: str) -> Result:
+        done = subprocess.run(
+            [MELTANO, *args],
+            cwd=self.root,
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        return Result(done.returncode, done.stdout + done.stderr)
+
+    def run(self, *args: str, **env: str) -> Result:
+        return self.meltano("run", *args, "tap-klaviyo", "target-postgres", **env)
+
+    def start_run(self, **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [MELTANO, "run", "tap-klaviyo", "target-postgres"],
+            cwd=self.root,
+            env=self.env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def state(self) -> dict[str, Any]:
+        result = self.meltano("state", "get", STATE_ID)
+        assert result.returncode == 0, result.output[-2000:]
+        text = result.output.strip().splitlines()
+        return json.loads(next(line for line in reversed(text) if line.startswith("{")))
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.data_url) as connection:
+            return list(connection.execute(sql.encode(), params))
+
+    def count(self, table: str) -> int:
+        if not self.query(
+            "select 1 from information_schema.tables where table_schema=%s and table_name=%s",
+            SCHEMA,
+            table,
+        ):
+            return 0
+        return int(self.query(f'select count(*) from {SCHEMA}."{table}"')[0][0])
+
+    def ids(self, table: str, column: str = "id") -> list[Any]:
+        return [row[0] for row in self.query(f'select {column} from {SCHEMA}."{table}"')]
+
+    def duplicate_keys(self, table: str, keys: str = "id") -> int:
+        return len(
+            self.query(f'select {keys} from {SCHEMA}."{table}" group by {keys} having count(*) > 1')
+        )
+
+
+def kill_plugin(run: subprocess.Popen[str], executable: str) -> bool:
+    """SIGKILL the plugin process (tap or target) `meltano run` started."""
+    for child in psutil.Process(run.pid).children(recursive=True):
+        if any(executable in part for part in child.cmdline()):
+            child.kill()
+            return True
+    return False
+
+
+def wait_for(condition: Any, timeout: float = 120, every: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s")

@@ -1,0 +1,47 @@
+"""``PoliteTap``: the singer-sdk ``Tap`` every tapkit tap extends.
+
+It writes messages with msgspec, checks the shared settings (and the tap's own, through
+``check_config``) before any request, and reports the failures a user can act on (the API
+refusing a request, a record the API sent in an unexpected shape) as one error line and exit
+status 1, keeping tracebacks for what is a bug.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from singer_sdk import Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
+
+from tapkit.settings import check_common_config
+from tapkit.stream import InvalidRecordError
+
+EXPECTED_FAILURES = (FatalAPIError, InvalidRecordError)
+
+
+class PoliteTap(Tap):
+    message_writer_class = MsgSpecWriter
+
+    def check_config(self) -> list[str]:
+        """Tap-specific problems with the settings, each naming the setting and what to do."""
+        return []
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        errors += check_common_config(self.config) + self.check_config()
+        if errors and raise_errors:
+            raise ConfigValidationError(
+                f"{self.name} settings are invalid: " + "; ".join(errors), errors=errors
+            )
+        return errors
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().invoke(*args, **kwargs)
+        except EXPECTED_FAILURES as exc:
+            logging.getLogger(cls.name).error("%s", exc)
+            sys.exit(1)
