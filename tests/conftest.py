@@ -33,7 +33,7 @@ def installed(pg: postgres.Embedded) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))}
     env["TAPWORKS_PG_HOST"] = str(pg.socket_dir)
     postgres.create_databases(pg, ("install_check",))
-    env["MELTANO_DATABASE_URI"] = pg.url("install_check")
+    env["MELTANO_DATABASE_URI"] = pg.meltano_url("install_check")
     done = subprocess.run(
         [MELTANO, "install"],
         cwd=ROOT,
@@ -49,7 +49,7 @@ def installed(pg: postgres.Embedded) -> None:
 @pytest.fixture
 def project(pg: postgres.Embedded, installed: None) -> Iterator[Project]:
     n = next(_names)
-    database, system = f"data_{n}", f"meltano_{n}"
-    postgres.create_databases(pg, (database, system))
+    database = f"data_{n}"
+    postgres.create_databases(pg, (database,))
     with KlaviyoSandbox(seed=12, profiles=300, events=2_500, rate_limits=False) as sandbox:
-        yield Project(ROOT, pg, sandbox, database, system)
+        yield Project(ROOT, pg, sandbox, database)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,10 @@ from typing import Any
 
 STATE_ID = "dev:tap-klaviyo-to-target-postgres"
 SCHEMA = "tap_klaviyo"
+JOB = "klaviyo-to-postgres"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Lines of the job's log worth showing: problems, and dbt's summary.
+SHOWN = ("[error", "[warning", "Done. PASS=", "WARN ", "Nothing to do")
 
 
 def meltano(root: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
@@ -20,21 +25,39 @@ def meltano(root: Path, *args: str, capture: bool = False) -> subprocess.Complet
     )
 
 
+def run_job(root: Path, job: str, log_path: Path) -> int:
+    """Run a Meltano job with its full log in ``log_path``; show problems and dbt's summary."""
+    command = [str(Path(sys.executable).parent / "meltano"), "run", job]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=root, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            plain = ANSI.sub("", line)
+            if any(marker in plain for marker in SHOWN):
+                print(plain.rstrip(), flush=True)
+    return process.wait()
+
+
 def run(root: Path, values: dict[str, str]) -> int:
     os.environ.update(values)
-    steps = [
-        ("meltano install", ("install",)),
-        ("meltano run klaviyo-to-postgres", ("run", "klaviyo-to-postgres")),
-    ]
-    for title, args in steps:
-        print(f"\n== {title}", flush=True)
-        done = meltano(root, *args)
-        if done.returncode != 0:
-            print(
-                f"demo: `{title}` failed (exit {done.returncode}); see the messages above",
-                file=sys.stderr,
-            )
-            return done.returncode
+    print("\n== meltano install", flush=True)
+    if meltano(root, "install").returncode != 0:
+        print("demo: `meltano install` failed; see the messages above", file=sys.stderr)
+        return 1
+    log_path = root / ".local" / "demo.log"
+    print(
+        f"\n== meltano run {JOB}   (tap-klaviyo target-postgres, dbt freshness, dbt build; full log: {log_path.relative_to(root)})",
+        flush=True,
+    )
+    if (code := run_job(root, JOB, log_path)) != 0:
+        print(
+            f"demo: `meltano run {JOB}` failed (exit {code}); the full log is {log_path}",
+            file=sys.stderr,
+        )
+        return code
     print(f"\n== rows per table in {SCHEMA}", flush=True)
     print(row_counts(values.get("TAPWORKS_PG_HOST")))
     for title, args in (

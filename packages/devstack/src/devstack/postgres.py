@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-DATABASES = ("tapworks", "meltano")
+DATABASE = "tapworks"
+# Meltano's system tables (runs, state) go to this schema of the data database.
+MELTANO_SCHEMA = "meltano"
 CONFIGURED_SERVER_SETTINGS = ("TARGET_POSTGRES_SQLALCHEMY_URL", "TARGET_POSTGRES_HOST")
 
 
@@ -19,10 +21,14 @@ class Embedded:
     socket_dir: Path
     psql: Path
 
-    def url(self, database: str = "tapworks", driver: str = "postgresql+psycopg") -> str:
+    def url(self, database: str = DATABASE, driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://postgres@/{database}?host={self.socket_dir}"
 
-    def psql_command(self, database: str = "tapworks") -> str:
+    def meltano_url(self, database: str = DATABASE) -> str:
+        """Meltano's system database: ``database``, schema ``meltano``."""
+        return f"{self.url(database)}&options=-csearch_path%3D{MELTANO_SCHEMA}"
+
+    def psql_command(self, database: str = DATABASE) -> str:
         return f"{self.psql} -h {self.socket_dir} -U postgres {database}"
 
 
@@ -31,8 +37,9 @@ def configured_server(env: dict[str, str]) -> str | None:
     return next((name for name in CONFIGURED_SERVER_SETTINGS if env.get(name)), None)
 
 
-def start(data_dir: Path, databases: tuple[str, ...] = DATABASES) -> Embedded:
-    """Start (or find running) the server in ``data_dir`` and make sure ``databases`` exist."""
+def start(data_dir: Path, databases: tuple[str, ...] = (DATABASE,)) -> Embedded:
+    """Start (or find running) the server in ``data_dir``; make sure ``databases`` exist, each
+    with the schema Meltano keeps its system tables in."""
     with _quiet_runtime_dir():
         import pgserver
 
@@ -58,7 +65,12 @@ def create_databases(embedded: Embedded, databases: tuple[str, ...]) -> None:
         existing = {row[0] for row in connection.execute("select datname from pg_database")}
         for name in databases:
             if name not in existing:
-                connection.execute(f'create database "{name}"')
+                connection.execute(f'create database "{name}"'.encode())
+    for name in databases:
+        with psycopg.connect(
+            embedded.url(name, driver="postgresql"), autocommit=True
+        ) as connection:
+            connection.execute(f'create schema if not exists "{MELTANO_SCHEMA}"'.encode())
 
 
 def stop(data_dir: Path) -> bool:

@@ -31,13 +31,12 @@ class Result:
 
 @dataclass
 class Project:
-    """One isolated pipeline: its own data database, system database and sandbox."""
+    """One isolated pipeline: its own database (data, Meltano's schema, dbt's) and sandbox."""
 
     root: Path
     pg: postgres.Embedded
     sandbox: KlaviyoSandbox
     database: str
-    system_database: str
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -52,8 +51,9 @@ class Project:
             {
                 "TAPWORKS_PG_HOST": str(self.pg.socket_dir),
                 "TAPWORKS_SANDBOX_URL": self.sandbox.api_url,
-                "MELTANO_DATABASE_URI": self.pg.url(self.system_database),
+                "MELTANO_DATABASE_URI": self.pg.meltano_url(self.database),
                 "TARGET_POSTGRES_SQLALCHEMY_URL": self.pg.url(self.database),
+                "DBT_POSTGRES_DBNAME": self.database,
                 "TAP_KLAVIYO_RATE_LIMIT_PERCENT": "0",
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
                 **self.extra_env,

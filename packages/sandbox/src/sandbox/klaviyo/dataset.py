@@ -44,6 +44,17 @@ TYPES = (
     "tag",
 )
 MEMBERSHIPS = ("list-member", "segment-member")
+# (column holding a row of another table, that table's type), per type, for ground truth.
+REFERENCES = {
+    "event": (
+        ("metric", "metric"),
+        ("profile", "profile"),
+        ("campaign", "campaign-message"),
+        ("flow", "flow"),
+    ),
+    "campaign-message": (("campaign", "campaign"), ("template", "template")),
+    "flow-action": (("flow", "flow"),),
+}
 
 
 class MutationError(ValueError):
@@ -121,7 +132,8 @@ class KlaviyoData:
     # -- ground truth -----------------------------------------------------------------------
 
     def truth(self, kind: str) -> list[dict[str, Any]]:
-        """Every live record of a kind with the fields incremental syncs key on."""
+        """Every live record of a kind with the fields incremental syncs key on, and the ids
+        of what it refers to (``<kind>_id``; an event's campaign as its campaign message)."""
         with self.lock:
             if kind in MEMBERSHIPS:
                 owner = kind.split("-")[0]
@@ -136,12 +148,18 @@ class KlaviyoData:
                     for r in rows
                 ]
             table = self.tables[kind]
+            references = [(c, k) for c, k in REFERENCES.get(kind, ()) if c in table.columns]
             out = []
             for r in table.live_rows().tolist():
                 item: dict[str, Any] = {"id": self.id_of(kind, r)}
                 for column in ("created", "updated", "datetime"):
                     if column in table.columns:
                         item[column] = format_instant(int(table.columns[column][r]))
+                for column, target in references:
+                    row = int(table.columns[column][r])
+                    item[f"{target.replace('-', '_')}_id"] = (
+                        self.id_of(target, row) if row >= 0 else None
+                    )
                 out.append(item)
             return out
 

@@ -1,0 +1,18 @@
+with source as (
+    {{ latest_row(source('tap_klaviyo', 'metrics'), ['id']) }}
+),
+
+renamed as (
+    select
+        id as metric_id,
+        name as metric_name,
+        integration ->> 'name' as integration_name,
+        integration ->> 'category' as integration_category,
+        -- the API types these as plain strings; they hold ISO 8601 instants
+        cast(cast(created as timestamptz) at time zone 'UTC' as timestamp) as created_at,
+        cast(cast(updated as timestamptz) at time zone 'UTC' as timestamp) as updated_at,
+        _sdc_batched_at as loaded_at
+    from source
+)
+
+select * from renamed

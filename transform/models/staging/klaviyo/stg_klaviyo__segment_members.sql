@@ -1,0 +1,14 @@
+with source as (
+    {{ latest_row(source('tap_klaviyo', 'segment_members'), ['segment_id', 'profile_id']) }}
+),
+
+renamed as (
+    select
+        segment_id,
+        profile_id,
+        joined_group_at as joined_at,
+        _sdc_batched_at as loaded_at
+    from source
+)
+
+select * from renamed
