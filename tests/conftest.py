@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from devstack import postgres
 from devstack.testing import MELTANO, Project
-
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
 
 ROOT = Path(__file__).resolve().parents[1]

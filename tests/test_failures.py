@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devstack.testing import Project
 
+from devstack.testing import Project
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
 
 
