@@ -55,6 +55,25 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("down")
     commands.add_parser("status")
     commands.add_parser("psql")
+    generate = commands.add_parser(
+        "definitions", help="regenerate plugin definitions from each plugin's --about"
+    )
+    generate.add_argument(
+        "--check", action="store_true", help="fail if a generated file is out of date"
+    )
+    release = commands.add_parser(
+        "publish", help="definitions, validation, hub files and packages, in order"
+    )
+    release.add_argument(
+        "--hub-url", default="http://127.0.0.1:8766", help="where the hub files will be served"
+    )
+    release.add_argument(
+        "--index-url", help="a package index to upload to (e.g. a local pypiserver)"
+    )
+    release.add_argument("--out", default="dist", help="output folder (default: dist)")
+    serve = commands.add_parser("hub-serve", help="serve the built hub on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8766)
+    serve.add_argument("--dir", default="dist/hub")
     args = parser.parse_args(argv)
     root = project_root()
     if args.command == "up":
@@ -74,6 +93,30 @@ def main(argv: list[str] | None = None) -> None:
             str(embedded.psql),
             [str(embedded.psql), "-h", str(embedded.socket_dir), "-U", "postgres", "tapworks"],
         )
+    elif args.command == "definitions":
+        from devstack.publish import definitions
+
+        if args.check:
+            if stale := definitions.stale(root):
+                sys.exit(
+                    "devstack: out of date, run `uv run devstack definitions`: "
+                    + ", ".join(str(p.relative_to(root)) for p in stale)
+                )
+        else:
+            for path in definitions.write(root):
+                print(f"wrote {path.relative_to(root)}")
+    elif args.command == "publish":
+        from devstack.publish.command import publish
+        from devstack.publish.definitions import PublishError
+
+        try:
+            publish(root, args.hub_url, args.index_url, root / args.out)
+        except PublishError as exc:
+            sys.exit(f"devstack publish: stopped: {exc}")
+    elif args.command == "hub-serve":
+        from devstack.publish.command import serve_hub
+
+        serve_hub(root / args.dir, args.port)
     elif args.command == "demo":
         values = up(root, profiles=args.profiles, events=args.events)
         sys.exit(demo.run(root, values))

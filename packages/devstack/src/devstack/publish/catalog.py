@@ -1,0 +1,102 @@
+"""The plugins this project publishes, and what the code alone cannot say about them."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+PROJECT_URL = "https://github.com/tapworks/tapworks"
+MAINTAINER = {"label": "tapworks", "name": "tapworks", "url": PROJECT_URL}
+
+
+@dataclass(frozen=True)
+class Plugin:
+    type: str  # extractors | loaders | utilities ...
+    name: str
+    variant: str
+    namespace: str
+    label: str
+    distribution: str
+    version: str | None  # None: read it from --about
+    about_command: tuple[str, ...]
+    project_pip_url: str  # how this project installs it (meltano.yml)
+    domain_url: str
+    keywords: tuple[str, ...]
+    logo: str  # file under plugins/definitions/logos/
+    docs: str
+    repo: str
+    quality: str = "silver"
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. dialect, target_schema
+    # Defaults this project recommends, written as the settings' values in the definition.
+    values: dict[str, Any] = field(default_factory=dict)
+    # Configuration the project adds in its own meltano.yml fragment (not in the hub definition).
+    project_config: dict[str, Any] = field(default_factory=dict)
+    project_comment: str = ""
+
+    @property
+    def pip_url(self) -> str:
+        return f"{self.distribution}=={self.version}" if self.version else self.distribution
+
+
+PLUGINS = (
+    Plugin(
+        type="extractors",
+        name="tap-klaviyo",
+        variant="tapworks",
+        namespace="tap_klaviyo",
+        label="Klaviyo",
+        distribution="tapworks-tap-klaviyo",
+        version=None,
+        about_command=(sys.executable, "-m", "tap_klaviyo", "--about", "--format=json"),
+        project_pip_url="-e ./packages/tapkit -e ./taps/tap-klaviyo",
+        domain_url="https://www.klaviyo.com",
+        keywords=("api", "meltano_sdk", "email", "marketing"),
+        logo="klaviyo.svg",
+        docs=f"{PROJECT_URL}/tree/main/taps/tap-klaviyo#readme",
+        repo=PROJECT_URL,
+        project_config={"replace_nul_characters": True},
+        project_comment=(
+            "Our loader is Postgres, which cannot store NUL; target-postgres 0.8.1's\n"
+            "sanitize_null_text_characters only reaches one level into objects, so replace it here."
+        ),
+    ),
+    Plugin(
+        type="loaders",
+        name="target-postgres",
+        variant="meltanolabs",
+        namespace="target_postgres",
+        label="Postgres",
+        distribution="meltanolabs-target-postgres",
+        version="0.8.1",
+        about_command=(
+            "uv",
+            "tool",
+            "run",
+            "--quiet",
+            "--from",
+            "meltanolabs-target-postgres==0.8.1",
+            "target-postgres",
+            "--about",
+            "--format=json",
+        ),
+        project_pip_url="meltanolabs-target-postgres==0.8.1",
+        domain_url="https://www.postgresql.org",
+        keywords=("database", "meltano_sdk", "postgres"),
+        logo="postgres.svg",
+        docs="https://github.com/MeltanoLabs/target-postgres#readme",
+        repo="https://github.com/MeltanoLabs/target-postgres",
+        extra={"dialect": "postgres", "target_schema": "$TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"},
+        values={
+            # a schema per tap: tap_klaviyo, tap_shopify, ...
+            "default_target_schema": "$MELTANO_EXTRACT__LOAD_SCHEMA",
+            # COPY instead of INSERT: several times faster
+            "use_copy": True,
+            "add_record_metadata": True,
+            # the sources send NUL characters; Postgres text cannot hold them
+            "sanitize_null_text_characters": True,
+            # records are validated once, in the tap
+            "validate_records": False,
+        },
+    ),
+)
