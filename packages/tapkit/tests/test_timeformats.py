@@ -18,6 +18,7 @@ from tapkit.timeformats import (
     YYYYMMDD,
     TimestampFormat,
     canonical,
+    canonical_instant,
     iso8601_with_offset,
     parse_instant,
 )
@@ -88,6 +89,20 @@ def test_canonical_form_orders_as_time_does(moment: datetime) -> None:
     assert canonical(moment) < canonical(later)
     assert canonical(moment).endswith("+00:00")
     assert parse_instant(canonical(moment)) == moment
+
+
+@given(moment=instants, style=st.sampled_from(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"]))
+def test_canonical_instant_agrees_with_the_strict_parser(moment: datetime, style: str) -> None:
+    text = moment.strftime(style)
+    for variant in (text, text.replace("+0000", "Z"), text[:-5]):
+        assert canonical_instant(variant) == canonical(parse_instant(variant))
+
+
+def test_canonical_instant_refuses_what_the_strict_parser_refuses() -> None:
+    for bad in ("2024-13-02T00:00:00Z", "2024-01-02T25:00:00Z", "yesterday at noon", ""):
+        with pytest.raises(ValueError, match=r"parse|range|invalid|must be"):
+            canonical_instant(bad)
+    assert canonical_instant("2024-01-02") == canonical(parse_instant("2024-01-02"))
 
 
 def test_parse_instant_treats_naive_as_utc() -> None:

@@ -288,3 +288,38 @@ def test_ties_at_a_window_and_run_boundary_are_all_read(
         resumed = runner(state=killed.state, streams=["profiles"], **config)
         assert_ok(resumed)
         assert tied <= set(resumed.ids("profiles"))
+
+
+def test_deselected_properties_are_left_out_with_or_without_validation(
+    run_tap: TapRunner, tmp_path: Any
+) -> None:
+    import json
+    import subprocess
+
+    from tap_klaviyo.tap import TapKlaviyo
+    from tapkit.testing import parse, select
+
+    for validate in (True, False):
+        config = run_tap.config(validate_records=validate)
+        catalog = select(TapKlaviyo, config, ["metrics"])
+        for entry in catalog["streams"]:
+            for metadata in entry["metadata"]:
+                if metadata["breadcrumb"] == ["properties", "integration"]:
+                    metadata["metadata"]["selected"] = False
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+        done = subprocess.run(
+            [
+                *run_tap.command(config, None, None)[:3],
+                "--config",
+                str(tmp_path / "config.json"),
+                "--catalog",
+                str(tmp_path / "catalog.json"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        records = [m["record"] for m in parse(done.stdout) if m["type"] == "RECORD"]
+        assert records, done.stderr[-2000:]
+        assert all("integration" not in r and "name" in r for r in records), validate

