@@ -199,7 +199,7 @@ def machine() -> dict[str, Any]:
         )
     )
     versions["meltanolabs-target-postgres"] = (
-        target[-1].name.split("-")[1] if target else "not installed"
+        target[-1].name.removesuffix(".dist-info").split("-")[1] if target else "not installed"
     )
     return {
         "cpu": model,
