@@ -9,12 +9,17 @@ import platform
 import signal
 import statistics
 import subprocess
-import sys
+import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import psycopg
+
+from devstack.postgres import Embedded
+from sandbox.cli import klaviyo_command
 from sandbox.core.control import SandboxControl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,20 +53,7 @@ class Sandbox:
     """``python -m sandbox klaviyo`` in its own process, so its CPU is not the client's."""
 
     def __init__(self, profiles: int, events: int, *, rate_limits: bool = False, seed: int = 7):
-        self.args = [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "klaviyo",
-            "--port",
-            "0",
-            "--seed",
-            str(seed),
-            "--profiles",
-            str(profiles),
-            "--events",
-            str(events),
-        ] + ([] if rate_limits else ["--no-rate-limit"])
+        self.args = klaviyo_command(0, seed, profiles, events, rate_limits=rate_limits)
         self.process: subprocess.Popen[str] | None = None
         self.api_url = ""
 
@@ -163,6 +155,41 @@ class Watcher:
             total.cpu_seconds += usage.cpu_seconds
             total.peak_rss_mb = max(total.peak_rss_mb, usage.peak_rss_mb)
         return merged
+
+
+def timed(
+    command: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | int = subprocess.DEVNULL
+) -> tuple[float, float]:
+    """Run ``command`` to completion: wall seconds and peak RSS in MB; a failure raises with
+    the end of its stderr."""
+    with tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=stderr)
+        with Watcher(process.pid, {"": "process"}) as watcher:
+            _, status, _ = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            stderr.seek(0)
+            raise RuntimeError(f"{' '.join(command)} failed:\n{stderr.read().decode()[-2000:]}")
+    return wall, peak_rss_mb(watcher)
+
+
+def our_target_config(pg: Embedded, schema: str) -> dict[str, Any]:
+    """target-postgres as this project configures it (plugins/loaders.meltano.yml)."""
+    return {
+        "sqlalchemy_url": pg.url("bench"),
+        "default_target_schema": schema,
+        "use_copy": True,
+        "add_record_metadata": True,
+        "sanitize_null_text_characters": True,
+        "validate_records": False,
+    }
+
+
+def drop_schema(pg: Embedded, schema: str) -> None:
+    with psycopg.connect(pg.url("bench", driver="postgresql"), autocommit=True) as connection:
+        connection.execute(f"drop schema if exists {schema} cascade".encode())
 
 
 def peak_rss_mb(watcher: Watcher) -> float:

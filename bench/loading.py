@@ -4,16 +4,13 @@ against a plain COPY of the same rows through psycopg)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import psycopg
-from common import ROOT, Result, Sandbox, Watcher, median, peak_rss_mb
+from common import ROOT, Result, Sandbox, drop_schema, median, our_target_config, timed
 from tap_runs import run, tap, tap_command
 
 from devstack.postgres import Embedded
@@ -31,36 +28,11 @@ def extract_to_file(sandbox: Sandbox, stream: str, out: Path, workdir: Path) -> 
 def load(singer_file: Path, pg: Embedded, schema: str, workdir: Path) -> tuple[float, float]:
     """target-postgres, configured as this project runs it, reading ``singer_file``: wall
     seconds and peak RSS in MB."""
-    drop(pg, schema)
+    drop_schema(pg, schema)
     config = workdir / f"target-{schema}.json"
-    config.write_text(
-        json.dumps(
-            {
-                "sqlalchemy_url": pg.url("bench"),
-                "default_target_schema": schema,
-                "use_copy": True,
-                "add_record_metadata": True,
-                "sanitize_null_text_characters": True,
-                "validate_records": False,
-            }
-        )
-    )
-    with singer_file.open("rb") as source, tempfile.TemporaryFile() as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [str(TARGET), "--config", str(config)],
-            stdin=source,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        with Watcher(process.pid, {"": "process"}) as watcher:
-            _, status, _ = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode:
-            stderr.seek(0)
-            raise RuntimeError(f"target-postgres failed:\n{stderr.read().decode()[-2000:]}")
-    return wall, peak_rss_mb(watcher)
+    config.write_text(json.dumps(our_target_config(pg, schema)))
+    with singer_file.open("rb") as source:
+        return timed([str(TARGET), "--config", str(config)], stdin=source)
 
 
 def plain_copy(singer_file: Path, pg: Embedded, schema: str, table: str) -> float:
@@ -107,11 +79,6 @@ def plain_copy(singer_file: Path, pg: Embedded, schema: str, table: str) -> floa
                 )
         connection.commit()
     return time.perf_counter() - started
-
-
-def drop(pg: Embedded, schema: str) -> None:
-    with psycopg.connect(pg.url("bench", driver="postgresql"), autocommit=True) as connection:
-        connection.execute(f"drop schema if exists {schema} cascade".encode())
 
 
 def load_rates(size: int, runs: int, workdir: Path, pg: Embedded) -> list[Result]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 import yaml
-from common import ROOT, Result, Sandbox, Watcher, median
+from common import ROOT, Result, Sandbox, Watcher, drop_schema, median, our_target_config
 from tap_runs import history_start
 
 from devstack.postgres import Embedded
@@ -91,14 +91,7 @@ def write_project(project: Path, sandbox: Sandbox, pg: Embedded) -> None:
                 {
                     **loader,
                     "name": "target-postgres",
-                    "config": {
-                        "sqlalchemy_url": pg.url("bench"),
-                        "default_target_schema": "ours",
-                        "use_copy": True,
-                        "add_record_metadata": True,
-                        "sanitize_null_text_characters": True,
-                        "validate_records": False,
-                    },
+                    "config": our_target_config(pg, "ours"),
                 },
                 {
                     **loader,
@@ -108,14 +101,7 @@ def write_project(project: Path, sandbox: Sandbox, pg: Embedded) -> None:
                 {
                     **loader,
                     "name": "target-postgres-all",
-                    "config": {
-                        "sqlalchemy_url": pg.url("bench"),
-                        "default_target_schema": "rerun",
-                        "use_copy": True,
-                        "add_record_metadata": True,
-                        "sanitize_null_text_characters": True,
-                        "validate_records": False,
-                    },
+                    "config": our_target_config(pg, "rerun"),
                 },
             ],
         },
@@ -145,11 +131,6 @@ def meltano_run(project: Path, *args: str) -> tuple[float, dict[str, Any]]:
     return wall, usage
 
 
-def drop(pg: Embedded, schema: str) -> None:
-    with psycopg.connect(pg.url("bench", driver="postgresql"), autocommit=True) as connection:
-        connection.execute(f"drop schema if exists {schema} cascade".encode())
-
-
 def count_rows(pg: Embedded, schema: str) -> int:
     with psycopg.connect(pg.url("bench", driver="postgresql")) as connection:
         total = 0
@@ -174,7 +155,7 @@ def end_to_end(profiles: int, events: int, runs: int, workdir: Path, pg: Embedde
         }
         for _ in range(runs):
             for label, (tap_name, target_name, schema) in pairs.items():
-                drop(pg, schema)
+                drop_schema(pg, schema)
                 wall, usage[label] = meltano_run(project, "--full-refresh", tap_name, target_name)
                 walls[label].append(wall)
                 loaded = count_rows(pg, schema)
@@ -220,7 +201,7 @@ def rerun_without_changes(profiles: int, events: int, workdir: Path, pg: Embedde
     with Sandbox(profiles=profiles, events=events) as sandbox:
         project = workdir / "meltano-rerun"
         write_project(project, sandbox, pg)
-        drop(pg, "rerun")
+        drop_schema(pg, "rerun")
         meltano_run(project, "tap-klaviyo-all", "target-postgres-all")
         since = sandbox.control.requests()[-1]["seq"]
         wall, _ = meltano_run(project, "tap-klaviyo-all", "target-postgres-all")

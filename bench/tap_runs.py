@@ -3,18 +3,15 @@ or kept: wall time, peak memory, and the requests the sandbox saw."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlencode
 
-from common import ROOT, Sandbox, Watcher, peak_rss_mb
+from common import ROOT, Sandbox, timed
 
 from tap_klaviyo.tap import TapKlaviyo
 from tapkit.testing import TapRunner
@@ -33,17 +30,8 @@ def run(
     """Run ``command`` to completion: wall time, peak RSS, and the requests the sandbox saw."""
     logged = sandbox.control.requests()
     since = logged[-1]["seq"] if logged else 0
-    with tempfile.TemporaryFile() as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=stderr)
-        with Watcher(process.pid, {"": "process"}) as watcher:
-            _, status, _ = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            stderr.seek(0)
-            raise RuntimeError(f"{' '.join(command)} failed:\n{stderr.read().decode()[-2000:]}")
-    return Measured(wall, peak_rss_mb(watcher), sandbox.control.requests(since))
+    wall, peak = timed(command, stdout=out)
+    return Measured(wall, peak, sandbox.control.requests(since))
 
 
 def tap(workdir: Path, sandbox: Sandbox, **config: Any) -> TapRunner:

@@ -36,17 +36,20 @@ def test_valid_records_pass(validator_kind: str) -> None:
     ("record", "named"),
     [
         ({"id": 1}, "id"),
-        ({"id": "a", "updated": "last tuesday"}, "updated"),
         ({"id": "a", "count": "3"}, "count"),
-        ({"id": "a", "tags": ["x", 2]}, "tags"),
+        ({"id": "a", "tags": ["x", 2]}, "tags[1]"),
     ],
 )
 def test_invalid_records_fail_naming_the_field(
     validator_kind: str, record: dict[str, Any], named: str
 ) -> None:
-    if named == "updated" and validator_kind == "jsonschema":
-        pytest.skip("jsonschema checks date-time only with rfc3339-validator installed")
     validate = record_validator(SCHEMA)
     with pytest.raises(InvalidRecord) as caught:
         validate(record)
-    assert named in str(caught.value) or named in str(caught.value.__dict__)
+    assert named in str(caught.value)
+
+
+def test_the_fast_validator_also_checks_date_times() -> None:
+    # jsonschema checks the date-time format only when rfc3339-validator is installed
+    with pytest.raises(InvalidRecord, match="updated"):
+        record_validator(SCHEMA)({"id": "a", "updated": "last tuesday"})

@@ -323,3 +323,26 @@ def test_deselected_properties_are_left_out_with_or_without_validation(
         records = [m["record"] for m in parse(done.stdout) if m["type"] == "RECORD"]
         assert records, done.stderr[-2000:]
         assert all("integration" not in r and "name" in r for r in records), validate
+
+
+def test_fields_the_schema_lacks_are_left_out_and_warned_once(
+    run_tap: TapRunner, caplog: Any
+) -> None:
+    import logging
+
+    from tap_klaviyo.tap import TapKlaviyo
+
+    run = run_tap(streams=["metrics"])
+    assert_ok(run)
+    first, second = run.records("metrics")[:2]
+    stream = TapKlaviyo(config=run_tap.config(), validate_config=False).streams["metrics"]
+    with caplog.at_level(logging.WARNING):
+        out = [
+            message.record
+            for record in ({**first, "surprise": 1}, {**second, "surprise": 2})
+            for message in stream._generate_record_messages(record)
+        ]
+    assert out == [first, second]
+    warnings = [r.getMessage() for r in caplog.records if "surprise" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "schema does not have" in warnings[0]

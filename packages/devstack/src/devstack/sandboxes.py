@@ -6,9 +6,10 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from sandbox.cli import klaviyo_command
 
 DEFAULT_PORT = 8765
 
@@ -42,20 +43,7 @@ def start(state_dir: Path, port: int, *, profiles: int, events: int, seed: int =
     state_dir.mkdir(parents=True, exist_ok=True)
     log = (state_dir / "sandbox.log").open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "klaviyo",
-            "--port",
-            str(free_port(port)),
-            "--seed",
-            str(seed),
-            "--profiles",
-            str(profiles),
-            "--events",
-            str(events),
-        ],
+        klaviyo_command(free_port(port), seed, profiles, events),
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,

@@ -14,6 +14,15 @@ import sys
 from typing import Any
 
 
+def klaviyo_command(
+    port: int, seed: int, profiles: int, events: int, *, rate_limits: bool = True
+) -> list[str]:
+    """The command line that starts the Klaviyo emulator in its own process."""
+    command = [sys.executable, "-m", "sandbox", "klaviyo", "--port", str(port), "--seed", str(seed)]
+    command += ["--profiles", str(profiles), "--events", str(events)]
+    return command if rate_limits else [*command, "--no-rate-limit"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
     apis = parser.add_subparsers(dest="api", required=True)

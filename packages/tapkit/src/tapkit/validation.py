@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from jsonschema.exceptions import best_match
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks.core import JSONSchemaValidator
 
@@ -22,7 +23,7 @@ def record_validator(schema: dict[str, Any]) -> Validate:
     try:
         import fastjsonschema
     except ImportError:
-        return JSONSchemaValidator(schema, validate_formats=True).validate
+        return _jsonschema_validator(schema)
 
     compiled = fastjsonschema.compile(schema)
 
@@ -31,5 +32,17 @@ def record_validator(schema: dict[str, Any]) -> Validate:
             compiled(record)
         except fastjsonschema.JsonSchemaValueException as exc:
             raise InvalidRecord(exc.message, record) from None
+
+    return validate
+
+
+def _jsonschema_validator(schema: dict[str, Any]) -> Validate:
+    """singer-sdk's validator, with the failing field's path in the message (its own omits it)."""
+    checker = JSONSchemaValidator(schema, validate_formats=True).validator
+
+    def validate(record: dict[str, Any]) -> None:
+        error = best_match(checker.iter_errors(record))
+        if error is not None:
+            raise InvalidRecord(f"{error.json_path}: {error.message}", record)
 
     return validate
