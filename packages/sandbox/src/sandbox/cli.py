@@ -1,8 +1,10 @@
 """``python -m sandbox <api> ...``: serve an API emulator on 127.0.0.1 until stopped.
 
     uv run python -m sandbox klaviyo --port 8765 --seed 7 --profiles 5000 --events 100000
+    uv run python -m sandbox shopify --port 8766 --seed 7 --orders 2000
 
-Prints the API base URL (``http://127.0.0.1:PORT/api``) on one line once it accepts requests.
+Prints the base URL on one line once it accepts requests: ``http://127.0.0.1:PORT/api`` for
+Klaviyo, the shop's root ``http://127.0.0.1:PORT`` for Shopify (``/admin/api/<version>/...``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,26 @@ def klaviyo_command(
     """The command line that starts the Klaviyo emulator in its own process."""
     command = [sys.executable, "-m", "sandbox", "klaviyo", "--port", str(port), "--seed", str(seed)]
     command += ["--profiles", str(profiles), "--events", str(events)]
+    return command if rate_limits else [*command, "--no-rate-limit"]
+
+
+def shopify_command(
+    port: int,
+    seed: int,
+    orders: int,
+    *,
+    rate_limits: bool = True,
+    leak_per_second: float | None = None,
+    klaviyo: tuple[int, int] | None = None,
+) -> list[str]:
+    """The command line that starts the Shopify emulator in its own process; ``klaviyo`` is
+    the (seed, profiles) of a Klaviyo sandbox whose profiles' emails some customers share."""
+    command = [sys.executable, "-m", "sandbox", "shopify", "--port", str(port), "--seed", str(seed)]
+    command += ["--orders", str(orders)]
+    if leak_per_second is not None:
+        command += ["--leak-per-second", str(leak_per_second)]
+    if klaviyo is not None:
+        command += ["--klaviyo-seed", str(klaviyo[0]), "--klaviyo-profiles", str(klaviyo[1])]
     return command if rate_limits else [*command, "--no-rate-limit"]
 
 
@@ -47,17 +69,75 @@ def build_parser() -> argparse.ArgumentParser:
     klaviyo.add_argument(
         "--no-quirks", action="store_true", help="serve without emulated API quirks"
     )
+    shopify = apis.add_parser("shopify", help="the Shopify Admin REST API, 2025-10 by default")
+    shopify.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    shopify.add_argument("--seed", type=int, default=1)
+    shopify.add_argument("--orders", type=int, default=1_000)
+    shopify.add_argument(
+        "--now", help="where the generated history ends (ISO 8601); default: midnight UTC today"
+    )
+    shopify.add_argument(
+        "--frozen-clock", action="store_true", help="keep the data clock at --now until moved"
+    )
+    shopify.add_argument("--no-rate-limit", action="store_true", help="turn the leaky bucket off")
+    shopify.add_argument("--bucket-size", type=int, default=40)
+    shopify.add_argument("--leak-per-second", type=float, default=2.0)
+    shopify.add_argument("--utc-offset", default="-05:00", help="the shop's zone, e.g. -05:00")
+    shopify.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="TOKEN[=SCOPE,...]",
+        help="accept only these tokens (repeatable); without scopes a token gets all of them",
+    )
+    shopify.add_argument("--klaviyo-seed", type=int, help="share emails with this Klaviyo sandbox")
+    shopify.add_argument("--klaviyo-profiles", type=int, default=0)
     return parser
+
+
+def _serve(sandbox: Any, url: str) -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(url, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        sandbox.server.serve_forever()
+
+
+def _shopify(args: argparse.Namespace) -> None:
+    from sandbox.shopify.app import ALL_SCOPES
+    from sandbox.shopify.sandbox import ShopifySandbox
+
+    tokens = {}
+    for text in args.token:
+        token, _, scopes = text.partition("=")
+        tokens[token] = scopes.split(",") if scopes else list(ALL_SCOPES)
+    sandbox = ShopifySandbox(
+        seed=args.seed,
+        orders=args.orders,
+        now=args.now,
+        port=args.port,
+        klaviyo_seed=args.klaviyo_seed,
+        klaviyo_profiles=args.klaviyo_profiles,
+        tokens=tokens,
+        rate_limits=not args.no_rate_limit,
+        bucket_size=args.bucket_size,
+        leak_per_second=args.leak_per_second,
+        utc_offset=args.utc_offset,
+        frozen_clock=args.frozen_clock,
+    )
+    _serve(sandbox, sandbox.base_url)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    if args.api == "klaviyo":
+    if args.api == "shopify":
+        _shopify(args)
+    elif args.api == "klaviyo":
         from sandbox.klaviyo.sandbox import KlaviyoSandbox
 
         options: dict[str, Any] = {
             "rate_limits": not args.no_rate_limit,
             "rate_scale": args.rate_scale,
+            "frozen_clock": args.frozen_clock,
         }
         if args.api_key:
             options["api_keys"] = args.api_key
@@ -71,7 +151,4 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             **options,
         )
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        print(sandbox.api_url, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            sandbox.server.serve_forever()
+        _serve(sandbox, sandbox.api_url)

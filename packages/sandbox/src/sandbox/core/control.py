@@ -100,6 +100,10 @@ class SandboxControl:
     def set_rate_limits(self, enabled: bool | None = None, scale: float | None = None) -> None:
         self._call("POST", "rate-limits", {"enabled": enabled, "scale": scale})
 
+    def set_bucket(self, size: int | None = None, leak_per_second: float | None = None) -> None:
+        """Shopify's leaky bucket: its size and leak rate (both empty every bucket)."""
+        self._call("POST", "bucket", {"size": size, "leak_per_second": leak_per_second})
+
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         return self._call("GET", f"requests?since={since}")["requests"]
 

@@ -24,12 +24,13 @@ class CursorCodec:
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or secrets.token_bytes(32)
 
-    def encode(self, position: list[Any], query_digest: str) -> str:
-        payload = msgspec.json.encode({"p": position, "q": query_digest})
+    def seal(self, body: dict[str, Any]) -> str:
+        """Any JSON object as an opaque, signed token (e.g. a cursor that carries its filters)."""
+        payload = msgspec.json.encode(body)
         mac = hmac.new(self._key, payload, hashlib.sha256).digest()[:12]
         return base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
 
-    def decode(self, token: str, query_digest: str) -> list[Any]:
+    def unseal(self, token: str) -> dict[str, Any]:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (ValueError, TypeError) as exc:
@@ -39,6 +40,15 @@ class CursorCodec:
         if len(raw) <= 12 or not hmac.compare_digest(mac, expected):
             raise InvalidCursorError("the page cursor is not one this API issued")
         body = msgspec.json.decode(payload)
+        if not isinstance(body, dict):
+            raise InvalidCursorError("the page cursor is not one this API issued")
+        return body
+
+    def encode(self, position: list[Any], query_digest: str) -> str:
+        return self.seal({"p": position, "q": query_digest})
+
+    def decode(self, token: str, query_digest: str) -> list[Any]:
+        body = self.unseal(token)
         if body.get("q") != query_digest:
             raise InvalidCursorError(
                 "the page cursor belongs to a different filter, sort or page size"

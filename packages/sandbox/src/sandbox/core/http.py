@@ -19,7 +19,7 @@ import msgspec
 
 from sandbox.core.clock import DataClock, format_instant, parse_instant
 from sandbox.core.faults import FaultInjector, FaultRule, FaultSpecError
-from sandbox.core.ratelimit import Clock, RateLimiter
+from sandbox.core.ratelimit import Clock, Limiter
 from sandbox.core.requestlog import LoggedRequest, RequestLog
 
 ADMIN_PREFIX = "/_sandbox/"
@@ -71,7 +71,7 @@ class Controls:
 
     clock: DataClock
     monotonic: Clock
-    limiter: RateLimiter
+    limiter: Limiter
     faults: FaultInjector
     log: RequestLog
 

@@ -112,3 +112,70 @@ class RateLimiter:
             steady.tokens -= 1.0
             reset = math.ceil((steady.capacity - steady.tokens) / steady.rate)
             return Decision(True, effective.steady, int(steady.tokens), reset, 0)
+
+
+class Limiter(Protocol):
+    """What the shared admin routes turn on any emulator's limiter."""
+
+    enabled: bool
+
+    def configure(self, *, scale: float | None = None, enabled: bool | None = None) -> None: ...
+
+
+@dataclass(frozen=True)
+class BucketDecision:
+    allowed: bool
+    used: int  # requests in the bucket after this one, as Shopify reports them
+    size: int
+    retry_after_seconds: float  # only meaningful when refused
+
+
+class LeakyBucketLimiter:
+    """Shopify's REST limit: each request pours one unit into a bucket of ``size`` that leaks
+    ``leak_per_second``; a request that finds the bucket full is refused.  One bucket per key
+    (per shop and app); thread-safe.  ``scale`` multiplies the leak rate."""
+
+    def __init__(
+        self, clock: Clock, *, size: int = 40, leak_per_second: float = 2.0, enabled: bool = True
+    ) -> None:
+        self._clock = clock
+        self.size = size
+        self.base_leak = leak_per_second
+        self.leak_per_second = leak_per_second
+        self.enabled = enabled
+        self._levels: dict[str, tuple[float, float]] = {}  # key -> (level, when)
+        self._lock = threading.Lock()
+
+    def configure(
+        self,
+        *,
+        scale: float | None = None,
+        enabled: bool | None = None,
+        size: int | None = None,
+        leak_per_second: float | None = None,
+    ) -> None:
+        """Changing the shape empties every bucket."""
+        with self._lock:
+            if leak_per_second is not None:
+                self.base_leak = self.leak_per_second = leak_per_second
+            if scale is not None:
+                self.leak_per_second = self.base_leak * scale
+            if size is not None:
+                self.size = size
+            if scale is not None or size is not None or leak_per_second is not None:
+                self._levels.clear()
+            if enabled is not None:
+                self.enabled = enabled
+
+    def acquire(self, key: str) -> BucketDecision:
+        with self._lock:
+            now = self._clock.now()
+            level, when = self._levels.get(key, (0.0, now))
+            level = max(0.0, level - (now - when) * self.leak_per_second)
+            if self.enabled and level + 1.0 > self.size:
+                self._levels[key] = (level, now)
+                wait = (level + 1.0 - self.size) / self.leak_per_second
+                return BucketDecision(False, self.size, self.size, wait)
+            level = level + 1.0 if self.enabled else 0.0
+            self._levels[key] = (level, now)
+            return BucketDecision(True, max(1, math.ceil(level - 1e-9)), self.size, 0.0)

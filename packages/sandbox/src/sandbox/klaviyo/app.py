@@ -97,14 +97,13 @@ class KlaviyoEmulator:
         self.options = options or KlaviyoOptions()
         clock = DataClock(config.now, frozen=self.options.frozen_clock)
         self.data = KlaviyoData(config, clock)
+        self.limiter = RateLimiter(
+            self.options.monotonic, scale=self.options.rate_scale, enabled=self.options.rate_limits
+        )
         self.controls = Controls(
             clock=clock,
             monotonic=self.options.monotonic,
-            limiter=RateLimiter(
-                self.options.monotonic,
-                scale=self.options.rate_scale,
-                enabled=self.options.rate_limits,
-            ),
+            limiter=self.limiter,
             faults=FaultInjector(
                 self.options.monotonic, seed=self.options.fault_seed or config.seed
             ),
@@ -207,7 +206,7 @@ class KlaviyoEmulator:
         key = operation.operation_id
         if "predictive_analytics" in (request.param("additional-fields[profile]") or ""):
             tier, key = PREDICTIVE_ANALYTICS_TIER, key + "+predictive_analytics"
-        decision = self.controls.limiter.acquire(key, tier)
+        decision = self.limiter.acquire(key, tier)
         if not decision.allowed:
             wait = decision.retry_after_seconds
             raise ApiError(
