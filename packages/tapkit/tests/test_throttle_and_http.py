@@ -7,7 +7,7 @@ import requests
 
 from tapkit.http import RetryPolicy, error_detail, retry_after_seconds, scrub
 from tapkit.settings import check_common_config
-from tapkit.throttle import Limit, Throttle
+from tapkit.throttle import LeakyBucket, Limit, Throttle
 
 
 class FakeTime:
@@ -74,11 +74,37 @@ def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -
     return response
 
 
+def test_leaky_bucket_spends_the_burst_then_paces_to_the_leak() -> None:
+    time = FakeTime()
+    bucket = LeakyBucket(40, 2.0, headroom=2, clock=time.clock, sleep=time.sleep)
+    for _ in range(38):
+        assert bucket.acquire() == 0
+    assert bucket.acquire() == pytest.approx(0.5)  # 39th would leave less than 2 free
+    time.now += 10  # 20 leaked away
+    assert bucket.acquire() == 0
+
+
+def test_leaky_bucket_follows_what_the_server_reports() -> None:
+    time = FakeTime()
+    bucket = LeakyBucket(40, 2.0, headroom=2, clock=time.clock, sleep=time.sleep)
+    bucket.acquire()
+    # Another client of the same shop filled the bucket: the server's count wins.
+    bucket.report(used=38, size=40)
+    assert bucket.acquire() == pytest.approx(0.5)
+    bucket.report(used=3, size=80)  # a Plus shop's bigger bucket
+    assert bucket.acquire() == 0
+    assert bucket.size == 80
+    with pytest.raises(ValueError, match="leak"):
+        LeakyBucket(40, 0)
+
+
 def test_retry_after_in_seconds_and_as_a_date() -> None:
     assert retry_after_seconds(_response(429, b"", {"Retry-After": "7"})) == 7
     now = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)
     dated = _response(429, b"", {"Retry-After": "Thu, 01 Jan 2026 00:00:30 GMT"})
     assert retry_after_seconds(dated, now=now) == 30
+    assert retry_after_seconds(_response(429, b"", {"Retry-After": "2.0"})) == 2.0  # Shopify
+    assert retry_after_seconds(_response(429, b"", {"Retry-After": "-1"})) is None
     assert retry_after_seconds(_response(429, b"", {"Retry-After": "soon"})) is None
     assert retry_after_seconds(_response(429, b"")) is None
 

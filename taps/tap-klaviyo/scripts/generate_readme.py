@@ -9,14 +9,10 @@ README is out of date (the test suite runs it).
 
 from __future__ import annotations
 
-import argparse
-import re
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from tap_klaviyo.streams import STREAMS, declared
+from tapkit.docs import main, settings_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 PARTITIONED = {
@@ -56,46 +52,5 @@ def stream_table() -> str:
     return "\n".join(rows)
 
 
-def settings_table() -> str:
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_klaviyo", "--about", "--format=markdown"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return about.split("## Settings", 1)[1].split("\n## ", 1)[0].strip()
-
-
-def render(text: str) -> str:
-    for name, body in (("streams", stream_table()), ("settings", settings_table())):
-        pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
-        if not pattern.search(text):
-            raise SystemExit(
-                f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block"
-            )
-        text = pattern.sub(_filler(body), text)
-    return text
-
-
-def _filler(body: str) -> Callable[[re.Match[str]], str]:
-    return lambda found: found.group(1) + body + "\n" + found.group(2)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if README.md is out of date")
-    args = parser.parse_args()
-    current = README.read_text()
-    updated = render(current)
-    if args.check:
-        if updated != current:
-            raise SystemExit(
-                "taps/tap-klaviyo/README.md is out of date: run scripts/generate_readme.py"
-            )
-        return
-    README.write_text(updated)
-    print(f"updated {README}")
-
-
 if __name__ == "__main__":
-    main()
+    main(README, lambda: {"streams": stream_table(), "settings": settings_table("tap_klaviyo")})

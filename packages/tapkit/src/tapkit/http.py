@@ -39,8 +39,12 @@ def retry_after_seconds(response: requests.Response, now: datetime | None = None
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        seconds = float(value)  # delta-seconds; some APIs (Shopify) send decimals, "2.0"
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 else None
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -33,7 +33,7 @@ from singer_sdk.singerlib import RecordMessage
 
 from tapkit.http import RetryPolicy, error_detail, retry_after_seconds, scrub
 from tapkit.incremental import ApiFilter, Bound, Incremental
-from tapkit.throttle import Limit, Throttle
+from tapkit.throttle import LeakyBucket, Limit, Throttle
 from tapkit.timeformats import canonical, canonical_instant, parse_instant
 from tapkit.validation import record_validator
 from tapkit.windows import Window, walk
@@ -99,17 +99,33 @@ class PoliteRESTStream(RESTStream[Any]):
         return self.incremental.window if self.incremental else None
 
     @property
-    def throttle(self) -> Throttle | None:
-        scale = int(self.config.get("rate_limit_percent", 100)) / 100
+    def throttle(self) -> Throttle | LeakyBucket | None:
+        """Paces requests: the documented ``rate_limits`` by default; an API whose answers
+        report a server-side bucket returns a ``shared`` ``LeakyBucket`` instead."""
+        scale = self.rate_limit_scale
         if not self.rate_limits or scale <= 0:
             return None
-        registry: dict[str, Throttle] = self._tap.__dict__.setdefault("_tapkit_throttles", {})
-        key = self.rate_limit_key
-        if key not in registry:
-            registry[key] = Throttle(
+        return self.shared(
+            self.rate_limit_key,
+            lambda: Throttle(
                 [Limit.parse(text).scaled(scale) for text in self.rate_limits], sleep=self.sleep
-            )
+            ),
+        )
+
+    @property
+    def rate_limit_scale(self) -> float:
+        return int(self.config.get("rate_limit_percent", 100)) / 100
+
+    def shared(self, key: str, make: Callable[[], Any]) -> Any:
+        """One object per key for the whole tap (all streams and partitions)."""
+        registry: dict[str, Any] = self._tap.__dict__.setdefault("_tapkit_shared", {})
+        if key not in registry:
+            registry[key] = make()
         return registry[key]
+
+    def observe_response(self, response: requests.Response) -> None:
+        """Called with every answer, refused ones included: override to read limit headers
+        into the throttle or to check what the API says about itself (e.g. its version)."""
 
     @property
     def rate_limit_key(self) -> str:
@@ -367,6 +383,7 @@ class PoliteRESTStream(RESTStream[Any]):
         return wait
 
     def validate_response(self, response: requests.Response) -> None:
+        self.observe_response(response)
         status = response.status_code
         if status == 429 or status >= 500:
             raise RetriableAPIError(self.response_error_message(response), response)

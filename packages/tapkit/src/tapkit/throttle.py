@@ -1,4 +1,9 @@
-"""Client-side rate limiting: stay under an API's documented limits instead of provoking 429s.
+"""Client-side rate limiting: stay under an API's limits instead of provoking 429s.
+
+Two kinds.  ``Throttle`` enforces documented limits on its own.  ``LeakyBucket`` mirrors a
+server-side bucket the API reports in every answer (Shopify's ``X-Shopify-Shop-Api-Call-Limit:
+32/40``): the server's count corrects the local estimate, so requests made by other clients of
+the same shop are accounted for too.
 
 Each ``Limit`` ("75/s", "750/m") is enforced as a sliding window: a request goes out only if
 fewer than N went out in the last period.  That is a token bucket whose tokens come back one
@@ -67,3 +72,55 @@ class Throttle:
                     return waited
                 self._sleep(wait)
                 waited += wait
+
+
+class LeakyBucket:
+    """A client-side mirror of the server's leaky bucket.
+
+    ``acquire`` counts one request into the estimated level and, if that would leave less
+    than ``headroom`` free, first waits for the bucket to leak down; ``report`` replaces the
+    estimate with what the server said (``used`` of ``size``) when the answer arrives.  The
+    headroom covers requests still in flight and other clients of the same shop.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        leak_per_second: float,
+        headroom: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if leak_per_second <= 0:
+            raise ValueError("a leaky bucket must leak: leak_per_second > 0")
+        self.size = size
+        self.leak_per_second = leak_per_second
+        self.headroom = headroom
+        self._clock = clock
+        self._sleep = sleep
+        self._level = 0.0
+        self._at = clock()
+        self._lock = threading.Lock()
+        self.waited = 0.0
+
+    def _drained(self, now: float) -> float:
+        return max(0.0, self._level - (now - self._at) * self.leak_per_second)
+
+    def acquire(self) -> float:
+        with self._lock:
+            now = self._clock()
+            level = self._drained(now)
+            ceiling = max(1, self.size - self.headroom)
+            wait = (level + 1 - ceiling) / self.leak_per_second if level + 1 > ceiling else 0.0
+            if wait > 0:
+                self._sleep(wait)
+                self.waited += wait
+                now = self._clock()
+                level = self._drained(now)
+            self._level, self._at = level + 1, now
+            return wait
+
+    def report(self, used: int, size: int) -> None:
+        with self._lock:
+            self.size = size
+            self._level, self._at = float(used), self._clock()

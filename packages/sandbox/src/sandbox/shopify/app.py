@@ -45,7 +45,14 @@ ALL_SCOPES = (
 )
 #: Without read_all_orders, orders older than this are invisible (no error).
 RECENT_ORDERS_DAYS = 60
-TIME_FIELDS = ("created_at", "updated_at", "processed_at", "closed_at", "cancelled_at")
+TIME_FIELDS = (
+    "created_at",
+    "updated_at",
+    "processed_at",
+    "closed_at",
+    "cancelled_at",
+    "published_at",
+)
 GID = {
     "order": "Order",
     "customer": "Customer",

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.core.clock import DataClock, start_of_today
+from sandbox.core.clock import DataClock, parse_instant, start_of_today
 from sandbox.core.rng import Rng, derive
 from sandbox.klaviyo import catalog
 
@@ -109,13 +109,16 @@ class ShopData:
     # -- mutations ---------------------------------------------------------------------------
 
     def mutate(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """``{"type", "action": create|update|delete, "count" | "ids", "advance_seconds"}``:
+        """``{"type", "action": create|update|delete, "count" | "ids", "advance_seconds" | "at"}``:
         an update stamps every picked record with the same ``updated_at`` (a bulk edit)."""
         kind = str(spec.get("type", ""))
         action = str(spec.get("action", ""))
         table = self.table(kind)
         with self.lock:
-            self.clock.advance(int(spec.get("advance_seconds", 1 if self.clock.frozen else 0)))
+            if "at" in spec:  # an exact instant: for ties with a value a client already holds
+                self.clock.set(parse_instant(str(spec["at"])))
+            else:
+                self.clock.advance(int(spec.get("advance_seconds", 1 if self.clock.frozen else 0)))
             self._mutations += 1
             rng = Rng(derive(self.config.seed, "mutation", self._mutations))
             now = self.clock.now()

@@ -1,0 +1,1 @@
+"""Shopify streams on tapkit."""

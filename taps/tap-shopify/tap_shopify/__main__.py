@@ -1,0 +1,3 @@
+from tap_shopify.tap import TapShopify
+
+TapShopify.cli()

@@ -1,0 +1,139 @@
+"""``ShopifyStream``: what every Shopify REST stream shares.
+
+The shop's versioned base URL and token header, ``Link`` pagination that sends only
+``page_info`` and ``limit`` after the first page (Shopify refuses filters next to page_info),
+bounds rendered as ``*_min``/``*_max`` parameters, and a leaky bucket fed by the
+``X-Shopify-Shop-Api-Call-Limit`` header of every answer.  Streams only declare.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import ParseResult, parse_qsl
+
+import requests
+from singer_sdk.helpers.types import Context
+from singer_sdk.pagination import HeaderLinkPaginator
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+
+from tap_shopify import schemas
+from tapkit.incremental import ApiFilter, Incremental, Op
+from tapkit.stream import PoliteRESTStream
+from tapkit.throttle import LeakyBucket
+from tapkit.timeformats import iso8601_with_offset
+
+CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
+VERSION_HEADER = "X-Shopify-API-Version"
+MAX_PAGE_SIZE = 250
+#: Shopify reads any ISO 8601 offset; UTC keeps requests readable next to the state.
+SHOPIFY_TIME = iso8601_with_offset("UTC")
+
+
+def updated_since(*, bounded: bool = True) -> Incremental:
+    """``updated_at`` kept in state; ``updated_at_min`` (and ``_max``), both inclusive."""
+    return Incremental(
+        "updated_at",
+        ApiFilter(
+            "updated_at_min",
+            Op.GTE,
+            SHOPIFY_TIME,
+            upper_field="updated_at_max" if bounded else None,
+            upper_op=Op.LTE,
+        ),
+    )
+
+
+class ShopifyStream(PoliteRESTStream):
+    schema = StreamSchema(SchemaDirectory(schemas))
+    secret_settings = ("access_token",)
+    records_key: ClassVar[str | None] = None  # set per stream: the envelope key
+    #: Parameters every first request carries (e.g. ``status=any``).
+    fixed_params: ClassVar[dict[str, str]] = {}
+    #: Whether the endpoint pages with ``Link`` headers (locations does not).
+    paged: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("records_key") is None and "name" in cls.__dict__:
+            cls.records_key = cls.__dict__["name"]
+
+    @property
+    def url_base(self) -> str:
+        return f"{shop_url(self.config)}/admin/api/{self.config['api_version']}"
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        headers = {"X-Shopify-Access-Token": str(self.config["access_token"])}
+        if user_agent := self.config.get("user_agent"):
+            headers["User-Agent"] = str(user_agent)
+        return headers
+
+    @property
+    def throttle(self) -> LeakyBucket | None:
+        """One bucket per shop, mirrored from the call-limit header (not fixed limits)."""
+        scale = self.rate_limit_scale
+        if scale <= 0:
+            return None
+        leak = float(self.config.get("calls_per_second", 2)) * scale
+        return self.shared("shop-bucket", lambda: LeakyBucket(40, leak, sleep=self.sleep))
+
+    def observe_response(self, response: requests.Response) -> None:
+        used, _, size = (response.headers.get(CALL_LIMIT_HEADER) or "").partition("/")
+        if used.isdigit() and size.isdigit() and (bucket := self.throttle) is not None:
+            bucket.report(int(used), int(size))
+        served = response.headers.get(VERSION_HEADER)
+        wanted = str(self.config["api_version"])
+        if served and served != wanted and not self._tap.__dict__.get("_version_warned"):
+            self._tap.__dict__["_version_warned"] = True
+            self.logger.warning(
+                "Shopify served API version %s, not the configured api_version %s: %s is "
+                "no longer supported and requests fall forward to the oldest supported version. "
+                "Set api_version to %s or later (check the stream schemas against its release notes).",
+                served,
+                wanted,
+                wanted,
+                served,
+            )
+
+    def error_hint(self, status: int) -> str:
+        if status == 401:
+            return (
+                "Check access_token: it must be an Admin API access token (shpat_...) of this shop."
+            )
+        if status == 403:
+            return "The app's token lacks the read scope named above; grant it in the app's configuration."
+        if status in (400, 422):
+            return "Shopify refused the request's parameters: check start_date, end_date and api_version."
+        if status == 404:
+            return "Check shop and api_version: the shop or the version's endpoint was not found."
+        return ""
+
+    def get_new_paginator(self) -> HeaderLinkPaginator | None:
+        return HeaderLinkPaginator() if self.paged else None
+
+    def get_url_params(
+        self, context: Context | None, next_page_token: ParseResult | None
+    ) -> dict[str, Any]:
+        if next_page_token is not None:
+            # Only page_info and limit: Shopify refuses any filter next to page_info (the
+            # cursor already carries the first request's filters).
+            return dict(parse_qsl(next_page_token.query, keep_blank_values=True))
+        params: dict[str, Any] = dict(self.fixed_params)
+        if self.paged:
+            params["limit"] = int(self.config.get("page_size", MAX_PAGE_SIZE))
+        params.update({bound.field: bound.value for bound in self.current_bounds})
+        params.update(self.context_params(context))
+        return params
+
+    def context_params(self, context: Context | None) -> dict[str, Any]:
+        """Parameters from the parent record (e.g. ``location_ids``)."""
+        return {}
+
+
+def shop_url(config: dict[str, Any] | Any) -> str:
+    """``base_url`` if set (a proxy or the sandbox), else ``https://<shop>.myshopify.com``."""
+    if base := config.get("base_url"):
+        return str(base).rstrip("/")
+    shop = str(config["shop"]).strip().removeprefix("https://").removeprefix("http://")
+    shop = shop.split("/")[0].removesuffix(".myshopify.com")
+    return f"https://{shop}.myshopify.com"
