@@ -1,5 +1,5 @@
 """Fixtures for the project tests: a private embedded Postgres, `meltano install` once, and a
-fresh pipeline (databases + Klaviyo sandbox) per test."""
+fresh pipeline (databases + Klaviyo sandbox, and a Shopify sandbox for `shop_project`) per test."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from devstack import postgres
 from devstack.testing import MELTANO, Project
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
+from sandbox.shopify.sandbox import ShopifySandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 _names = itertools.count(1)
@@ -53,3 +54,14 @@ def project(pg: postgres.Embedded, installed: None) -> Iterator[Project]:
     postgres.create_databases(pg, (database,))
     with KlaviyoSandbox(seed=12, profiles=300, events=2_500, rate_limits=False) as sandbox:
         yield Project(ROOT, pg, sandbox, database)
+
+
+@pytest.fixture
+def shop_project(project: Project) -> Iterator[Project]:
+    """The pipeline with a Shopify sandbox too: a standard shop's bucket (40, leaking 20/s as
+    the dev config expects of a Plus shop), three customers in five also Klaviyo profiles."""
+    with ShopifySandbox(
+        seed=12, orders=240, leak_per_second=20, klaviyo_seed=12, klaviyo_profiles=300
+    ) as shop:
+        project.shopify = shop
+        yield project

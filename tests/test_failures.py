@@ -84,7 +84,7 @@ def test_a_wrong_key(loaded: Project, tmp_path: Path) -> None:
     with KlaviyoSandbox(
         seed=12, profiles=300, events=2_500, api_keys={"pk_the_only_valid_key"}
     ) as strict:
-        result = loaded.run(TAPWORKS_SANDBOX_URL=strict.api_url)
+        result = loaded.run(TAPWORKS_KLAVIYO_URL=strict.api_url)
     assert "401" in cause_line(result.output, "Check api_key")
     assert_failed_and_state_kept(loaded, result.returncode, before)
 

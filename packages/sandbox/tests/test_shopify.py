@@ -299,3 +299,37 @@ def test_customers_can_share_emails_with_a_klaviyo_sandbox() -> None:
     klaviyo_emails = {p["attributes"]["email"] for p in profiles if p["attributes"]["email"]}
     assert 40 <= len(shared) <= 50
     assert shared <= klaviyo_emails
+
+
+def test_the_command_line_serves_a_shop_until_terminated() -> None:
+    import subprocess
+
+    from sandbox.cli import shopify_command
+
+    command = [
+        *shopify_command(0, 5, 40, leak_per_second=10),
+        "--token",
+        "shpat_cli=read_orders,read_all_orders",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        answer = requests.get(
+            f"{url}/admin/api/2025-10/orders/count.json",
+            headers={"X-Shopify-Access-Token": "shpat_cli"},
+            params={"status": "any"},
+            timeout=10,
+        )
+        assert answer.json() == {"count": 40}
+        assert answer.headers["X-Shopify-Shop-Api-Call-Limit"] == "1/40"
+        refused = requests.get(
+            f"{url}/admin/api/2025-10/customers.json",
+            headers={"X-Shopify-Access-Token": "shpat_cli"},
+            timeout=10,
+        )
+        assert refused.status_code == 403
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0

@@ -56,14 +56,12 @@ class KlaviyoStream(PoliteRESTStream):
 
     @property
     def http_headers(self) -> dict[str, str]:
-        headers = {
+        return {
+            **super().http_headers,
             "Authorization": f"Klaviyo-API-Key {self.config['api_key']}",
             "revision": str(self.config["revision"]),
             "Accept": "application/vnd.api+json",
         }
-        if user_agent := self.config.get("user_agent"):
-            headers["User-Agent"] = str(user_agent)
-        return headers
 
     def error_hint(self, status: int) -> str:
         if status == 401:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from singer_sdk import typing as th
 
 from tap_klaviyo.streams import STREAMS, declared
@@ -20,6 +18,7 @@ class TapKlaviyo(PoliteTap):
 
     name = "tap-klaviyo"
     package_name = "tapworks-tap-klaviyo"
+    stream_classes = STREAMS
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -82,11 +81,7 @@ class TapKlaviyo(PoliteTap):
             th.ArrayType(th.StringType(allowed_values=list(PROFILE_ADDITIONAL_FIELDS))),
             description="Opt-in profile attributes. predictive_analytics moves profile reads to a lower rate limit.",
         ),
-        th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
-
-    def discover_streams(self) -> list[Any]:
-        return [stream_class(tap=self) for stream_class in STREAMS]
 
     def check_config(self) -> list[str]:
         errors = []

@@ -63,10 +63,7 @@ class ShopifyStream(PoliteRESTStream):
 
     @property
     def http_headers(self) -> dict[str, str]:
-        headers = {"X-Shopify-Access-Token": str(self.config["access_token"])}
-        if user_agent := self.config.get("user_agent"):
-            headers["User-Agent"] = str(user_agent)
-        return headers
+        return {**super().http_headers, "X-Shopify-Access-Token": str(self.config["access_token"])}
 
     @property
     def throttle(self) -> LeakyBucket | None:

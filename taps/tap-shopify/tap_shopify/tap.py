@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from singer_sdk import typing as th
 
@@ -22,6 +21,7 @@ class TapShopify(PoliteTap):
 
     name = "tap-shopify"
     package_name = "tapworks-tap-shopify"
+    stream_classes = STREAMS
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -64,11 +64,7 @@ class TapShopify(PoliteTap):
             default=MAX_PAGE_SIZE,
             description="Records per page (limit), at most 250. Smaller pages help when a shop's large pages time out.",
         ),
-        th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
-
-    def discover_streams(self) -> list[Any]:
-        return [stream_class(tap=self) for stream_class in STREAMS]
 
     def check_config(self) -> list[str]:
         errors = []

@@ -179,3 +179,20 @@ def test_end_date_bounds_the_load(run_shop: TapRunner, shop: ShopifySandbox) -> 
         if instant("2025-01-01T00:00:00Z") <= instant(c["updated_at"]) <= instant(end)
     }
     assert expected <= set(run.ids("customers"))
+
+
+def test_an_order_created_exactly_at_a_window_edge_is_read(
+    run_shop: TapRunner, shop: ShopifySandbox
+) -> None:
+    start = "2026-01-01T00:00:00Z"  # with 10-day windows, an edge every 10 days from here
+    edge = "2026-03-02T00:00:00+00:00"
+    created = shop.control.mutate("order", "create", count=1, at=edge)["ids"][0]
+    run = run_shop(streams=["orders"], start_date=start, backfill_window_days=10)
+    assert_ok(run)
+    windows = [q for q in order_requests(shop) if "created_at_max" in q]
+    assert any(instant(q["created_at_max"][0]) == instant(edge) for q in windows)
+    assert created in run.ids("orders")
+    expected = {
+        o["id"] for o in shop.control.truth("order") if instant(o["created_at"]) >= instant(start)
+    }
+    assert set(run.ids("orders")) == expected

@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 from devstack import demo, dotenv, postgres, sandboxes
+from sandbox.cli import klaviyo_command, shopify_command
+
+#: The sandboxes' seed: the same data on every machine.
+SEED = 7
 
 
 def project_root() -> Path:
@@ -18,7 +22,7 @@ def project_root() -> Path:
     raise SystemExit("devstack: run me inside the project (no meltano.yml found here or above)")
 
 
-def up(root: Path, *, profiles: int, events: int) -> dict[str, str]:
+def up(root: Path, *, profiles: int, events: int, orders: int) -> dict[str, str]:
     """Start what is missing; record addresses in .env; return the values written."""
     state_dir = root / ".local"
     env = {**dotenv.read(root / ".env"), **os.environ}
@@ -30,18 +34,33 @@ def up(root: Path, *, profiles: int, events: int) -> dict[str, str]:
         embedded = postgres.start(state_dir / "postgres")
         values["TAPWORKS_PG_HOST"] = str(embedded.socket_dir)
         print(f"postgres: embedded, running; connect with: {embedded.psql_command()}")
-    port = int(env.get("TAPWORKS_SANDBOX_PORT", sandboxes.DEFAULT_PORT))
-    values["TAPWORKS_SANDBOX_URL"] = sandboxes.start(
-        state_dir, port, profiles=profiles, events=events
+    port = sandboxes.free_port(
+        int(env.get("TAPWORKS_KLAVIYO_PORT", sandboxes.DEFAULT_PORTS["klaviyo"]))
     )
-    print(f"sandbox: Klaviyo at {values['TAPWORKS_SANDBOX_URL']} (log: .local/sandbox.log)")
+    values["TAPWORKS_KLAVIYO_URL"] = sandboxes.start(
+        state_dir, "klaviyo", klaviyo_command(port, SEED, profiles, events)
+    )
+    # The shop's customers share emails with the Klaviyo account (the cross-source mart joins
+    # them); it leaks 20 calls/s, a Plus shop's pace, as the dev tap config says.
+    port = sandboxes.free_port(
+        int(env.get("TAPWORKS_SHOPIFY_PORT", sandboxes.DEFAULT_PORTS["shopify"]))
+    )
+    values["TAPWORKS_SHOPIFY_URL"] = sandboxes.start(
+        state_dir,
+        "shopify",
+        shopify_command(port, SEED, orders, leak_per_second=20, klaviyo=(SEED, profiles)),
+    )
+    for api in ("klaviyo", "shopify"):
+        url = values[f"TAPWORKS_{api.upper()}_URL"]
+        print(f"sandbox: {api.title()} at {url} (log: .local/sandbox-{api}.log)")
     dotenv.write_block(root / ".env", values)
     return values
 
 
 def down(root: Path) -> None:
     state_dir = root / ".local"
-    print("sandbox:", "stopped" if sandboxes.stop(state_dir) else "not running")
+    for api in sandboxes.DEFAULT_PORTS:
+        print(f"sandbox {api}:", "stopped" if sandboxes.stop(state_dir, api) else "not running")
     print("postgres:", "stopped" if postgres.stop(state_dir / "postgres") else "not running")
 
 
@@ -52,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         command = commands.add_parser(name)
         command.add_argument("--profiles", type=int, default=2_000)
         command.add_argument("--events", type=int, default=50_000)
+        command.add_argument("--orders", type=int, default=500, help="Shopify orders")
     commands.add_parser("down")
     commands.add_parser("status")
     commands.add_parser("psql")
@@ -77,12 +97,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     root = project_root()
     if args.command == "up":
-        up(root, profiles=args.profiles, events=args.events)
+        up(root, profiles=args.profiles, events=args.events, orders=args.orders)
     elif args.command == "down":
         down(root)
     elif args.command == "status":
-        url = sandboxes.running_url(root / ".local")
-        print(f"sandbox: {url or 'not running'}")
+        for api in sandboxes.DEFAULT_PORTS:
+            url = sandboxes.running_url(root / ".local", api)
+            print(f"sandbox {api}: {url or 'not running'}")
         running = (root / ".local" / "postgres" / "postmaster.pid").exists()
         print(
             f"postgres: {'running' if running else 'not running'} ({root / '.local' / 'postgres'})"
@@ -118,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
 
         serve_hub(root / args.dir, args.port)
     elif args.command == "demo":
-        values = up(root, profiles=args.profiles, events=args.events)
+        values = up(root, profiles=args.profiles, events=args.events, orders=args.orders)
         sys.exit(demo.run(root, values))
 
 

@@ -1,4 +1,5 @@
-"""The main job, end to end: install, load Klaviyo (the sandbox) into Postgres, show what landed."""
+"""The jobs, end to end: install, load Klaviyo and Shopify (the sandboxes) into Postgres, build
+the dbt project, and show what landed, the state saved and the cross-source customers mart."""
 
 from __future__ import annotations
 
@@ -10,9 +11,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-STATE_ID = "dev:tap-klaviyo-to-target-postgres"
-SCHEMA = "tap_klaviyo"
-JOB = "klaviyo-to-postgres"
+#: Job, what it runs, the schema it loads and the state ID Meltano keeps for it.
+JOBS = (
+    (
+        "klaviyo-to-postgres",
+        "tap-klaviyo target-postgres, dbt freshness, dbt build",
+        "tap_klaviyo",
+        "dev:tap-klaviyo-to-target-postgres",
+    ),
+    (
+        "shopify-to-postgres",
+        "tap-shopify target-postgres, dbt freshness, dbt build",
+        "tap_shopify",
+        "dev:tap-shopify-to-target-postgres",
+    ),
+)
+CUSTOMERS = """
+    select is_in_klaviyo, is_in_shopify, count(*), sum(order_count), sum(lifetime_revenue),
+           sum(messages_received), sum(opens)
+    from analytics_marts.customers group by 1, 2 order by 1 desc, 2 desc
+"""
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Lines of the job's log worth showing: problems, and dbt's summary.
 SHOWN = ("[error", "[warning", "Done. PASS=", "WARN ", "Nothing to do")
@@ -28,7 +46,7 @@ def meltano(root: Path, *args: str, capture: bool = False) -> subprocess.Complet
 def run_job(root: Path, job: str, log_path: Path) -> int:
     """Run a Meltano job with its full log in ``log_path``; show problems and dbt's summary."""
     command = [str(Path(sys.executable).parent / "meltano"), "run", job]
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             command, cwd=root, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
@@ -48,46 +66,64 @@ def run(root: Path, values: dict[str, str]) -> int:
         print("demo: `meltano install` failed; see the messages above", file=sys.stderr)
         return 1
     log_path = root / ".local" / "demo.log"
-    print(
-        f"\n== meltano run {JOB}   (tap-klaviyo target-postgres, dbt freshness, dbt build; full log: {log_path.relative_to(root)})",
-        flush=True,
-    )
-    if (code := run_job(root, JOB, log_path)) != 0:
+    log_path.unlink(missing_ok=True)
+    for job, steps, schema, _ in JOBS:
         print(
-            f"demo: `meltano run {JOB}` failed (exit {code}); the full log is {log_path}",
-            file=sys.stderr,
+            f"\n== meltano run {job}   ({steps}; full log: {log_path.relative_to(root)})",
+            flush=True,
         )
-        return code
-    print(f"\n== rows per table in {SCHEMA}", flush=True)
-    print(row_counts(values.get("TAPWORKS_PG_HOST")))
-    for title, args in (
-        ("meltano state list", ("state", "list")),
-        (f"meltano state get {STATE_ID}", ("state", "get", STATE_ID)),
-    ):
-        print(f"\n== {title}", flush=True)
-        done = meltano(root, *args, capture=True)
+        if (code := run_job(root, job, log_path)) != 0:
+            print(
+                f"demo: `meltano run {job}` failed (exit {code}); the full log is {log_path}",
+                file=sys.stderr,
+            )
+            return code
+        print(f"\n== rows per table in {schema}", flush=True)
+        print(row_counts(values.get("TAPWORKS_PG_HOST"), schema))
+    print("\n== analytics_marts.customers: people by source, orders next to email engagement")
+    print(customers_summary(values.get("TAPWORKS_PG_HOST")))
+    print("\n== meltano state list", flush=True)
+    print(meltano(root, "state", "list", capture=True).stdout.strip())
+    for _, _, _, state_id in JOBS:
+        print(f"\n== meltano state get {state_id}", flush=True)
+        done = meltano(root, "state", "get", state_id, capture=True)
         print(_pretty(done.stdout.strip()) or done.stderr.strip())
     return 0
 
 
-def row_counts(socket_dir: str | None) -> str:
+def _connect(socket_dir: str | None) -> Any:
     import psycopg
 
     url = os.environ.get("TARGET_POSTGRES_SQLALCHEMY_URL", "").replace(
         "postgresql+psycopg://", "postgresql://"
     )
-    url = url or f"postgresql://postgres@/tapworks?host={socket_dir}"
-    with psycopg.connect(url) as connection:
+    return psycopg.connect(url or f"postgresql://postgres@/tapworks?host={socket_dir}")
+
+
+def row_counts(socket_dir: str | None, schema: str) -> str:
+    with _connect(socket_dir) as connection:
         tables = [
             row[0]
             for row in connection.execute(
                 "select table_name from information_schema.tables where table_schema = %s order by 1",
-                (SCHEMA,),
+                (schema,),
             )
         ]
-        rows = [(t, _scalar(connection, f'select count(*) from "{SCHEMA}"."{t}"')) for t in tables]
+        rows = [(t, _scalar(connection, f'select count(*) from "{schema}"."{t}"')) for t in tables]
     width = max((len(t) for t, _ in rows), default=5)
     return "\n".join(f"{table:<{width}}  {count:>9,}" for table, count in rows)
+
+
+def customers_summary(socket_dir: str | None) -> str:
+    with _connect(socket_dir) as connection:
+        rows = connection.execute(CUSTOMERS).fetchall()
+    lines = ["in Klaviyo  in Shopify  people  orders  revenue     messages  opens"]
+    for klaviyo, shopify, people, orders, revenue, messages, opens in rows:
+        lines.append(
+            f"{'yes' if klaviyo else 'no':<11} {'yes' if shopify else 'no':<11} {people:>6,}"
+            f"  {orders:>6,}  {revenue:>10,.2f}  {messages:>8,}  {opens:>5,}"
+        )
+    return "\n".join(lines)
 
 
 def _scalar(connection: Any, sql: str) -> Any:

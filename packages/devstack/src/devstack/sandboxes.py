@@ -1,4 +1,8 @@
-"""The API sandboxes as background processes the project's commands can rely on."""
+"""The API sandboxes as background processes the project's commands can rely on.
+
+Each runs as ``python -m sandbox <api>`` detached from the command that started it, with its
+pid, URL and log under ``.local/`` as ``sandbox-<api>.pid|url|log``.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from sandbox.cli import klaviyo_command
-
-DEFAULT_PORT = 8765
+#: API -> default port (the environment's TAPWORKS_<API>_PORT overrides it).
+DEFAULT_PORTS = {"klaviyo": 8765, "shopify": 8767}
 
 
 def free_port(preferred: int) -> int:
@@ -25,8 +28,12 @@ def free_port(preferred: int) -> int:
     raise RuntimeError("no free port on 127.0.0.1")
 
 
-def running_url(state_dir: Path) -> str | None:
-    pid_file, url_file = state_dir / "sandbox.pid", state_dir / "sandbox.url"
+def _file(state_dir: Path, api: str, suffix: str) -> Path:
+    return state_dir / f"sandbox-{api}.{suffix}"
+
+
+def running_url(state_dir: Path, api: str) -> str | None:
+    pid_file, url_file = _file(state_dir, api, "pid"), _file(state_dir, api, "url")
     if not pid_file.exists() or not url_file.exists():
         return None
     try:
@@ -36,31 +43,31 @@ def running_url(state_dir: Path) -> str | None:
     return url_file.read_text().strip()
 
 
-def start(state_dir: Path, port: int, *, profiles: int, events: int, seed: int = 7) -> str:
-    """Start ``python -m sandbox klaviyo`` detached (it outlives this command); return its API URL."""
-    if url := running_url(state_dir):
+def start(state_dir: Path, api: str, command: list[str]) -> str:
+    """Start a sandbox command line (it outlives this command); return the URL it prints."""
+    if url := running_url(state_dir, api):
         return url
     state_dir.mkdir(parents=True, exist_ok=True)
-    log = (state_dir / "sandbox.log").open("w")
+    log_path = _file(state_dir, api, "log")
     process = subprocess.Popen(
-        klaviyo_command(free_port(port), seed, profiles, events),
+        command,
         stdout=subprocess.PIPE,
-        stderr=log,
+        stderr=log_path.open("w"),
         text=True,
         start_new_session=True,
     )
     assert process.stdout is not None
     url = process.stdout.readline().strip()
     if not url.startswith("http"):
-        raise RuntimeError(f"the sandbox did not start; see {state_dir / 'sandbox.log'}")
-    (state_dir / "sandbox.pid").write_text(str(process.pid))
-    (state_dir / "sandbox.url").write_text(url)
+        raise RuntimeError(f"the {api} sandbox did not start; see {log_path}")
+    _file(state_dir, api, "pid").write_text(str(process.pid))
+    _file(state_dir, api, "url").write_text(url)
     return url
 
 
-def stop(state_dir: Path) -> bool:
-    pid_file = state_dir / "sandbox.pid"
-    if running_url(state_dir) is None:
+def stop(state_dir: Path, api: str) -> bool:
+    pid_file = _file(state_dir, api, "pid")
+    if running_url(state_dir, api) is None:
         pid_file.unlink(missing_ok=True)
         return False
     pid = int(pid_file.read_text())

@@ -1,4 +1,4 @@
-"""A harness for the project tests: one isolated pipeline (its own databases and sandbox)
+"""A harness for the project tests: one isolated pipeline (its own databases and sandboxes)
 driven through the real `meltano` commands of this project."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import psycopg
 
 from devstack import postgres
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
+from sandbox.shopify.sandbox import ShopifySandbox
 
 MELTANO = str(Path(sys.executable).parent / "meltano")
 STATE_ID = "dev:tap-klaviyo-to-target-postgres"
@@ -31,13 +32,14 @@ class Result:
 
 @dataclass
 class Project:
-    """One isolated pipeline: its own database (data, Meltano's schema, dbt's) and sandbox."""
+    """One isolated pipeline: its own database (data, Meltano's schema, dbt's) and sandboxes."""
 
     root: Path
     pg: postgres.Embedded
     sandbox: KlaviyoSandbox
     database: str
     extra_env: dict[str, str] = field(default_factory=dict)
+    shopify: ShopifySandbox | None = None
 
     @property
     def data_url(self) -> str:
@@ -50,12 +52,13 @@ class Project:
         env.update(
             {
                 "TAPWORKS_PG_HOST": str(self.pg.socket_dir),
-                "TAPWORKS_SANDBOX_URL": self.sandbox.api_url,
+                "TAPWORKS_KLAVIYO_URL": self.sandbox.api_url,
                 "MELTANO_DATABASE_URI": self.pg.meltano_url(self.database),
                 "TARGET_POSTGRES_SQLALCHEMY_URL": self.pg.url(self.database),
                 "DBT_POSTGRES_DBNAME": self.database,
                 "TAP_KLAVIYO_RATE_LIMIT_PERCENT": "0",
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "TAPWORKS_SHOPIFY_URL": self.shopify.base_url if self.shopify else "",
                 **self.extra_env,
                 **overrides,
             }
@@ -87,8 +90,8 @@ class Project:
             text=True,
         )
 
-    def state(self) -> dict[str, Any]:
-        result = self.meltano("state", "get", STATE_ID)
+    def state(self, state_id: str = STATE_ID) -> dict[str, Any]:
+        result = self.meltano("state", "get", state_id)
         assert result.returncode == 0, result.output[-2000:]
         text = result.output.strip().splitlines()
         return json.loads(next(line for line in reversed(text) if line.startswith("{")))
@@ -97,21 +100,21 @@ class Project:
         with psycopg.connect(self.data_url) as connection:
             return list(connection.execute(sql.encode(), params))
 
-    def count(self, table: str) -> int:
+    def count(self, table: str, schema: str = SCHEMA) -> int:
         if not self.query(
             "select 1 from information_schema.tables where table_schema=%s and table_name=%s",
-            SCHEMA,
+            schema,
             table,
         ):
             return 0
-        return int(self.query(f'select count(*) from {SCHEMA}."{table}"')[0][0])
+        return int(self.query(f'select count(*) from {schema}."{table}"')[0][0])
 
-    def ids(self, table: str, column: str = "id") -> list[Any]:
-        return [row[0] for row in self.query(f'select {column} from {SCHEMA}."{table}"')]
+    def ids(self, table: str, column: str = "id", schema: str = SCHEMA) -> list[Any]:
+        return [row[0] for row in self.query(f'select {column} from {schema}."{table}"')]
 
-    def duplicate_keys(self, table: str, keys: str = "id") -> int:
+    def duplicate_keys(self, table: str, keys: str = "id", schema: str = SCHEMA) -> int:
         return len(
-            self.query(f'select {keys} from {SCHEMA}."{table}" group by {keys} having count(*) > 1')
+            self.query(f'select {keys} from {schema}."{table}" group by {keys} having count(*) > 1')
         )
 
 

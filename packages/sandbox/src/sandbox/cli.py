@@ -45,23 +45,32 @@ def shopify_command(
     return command if rate_limits else [*command, "--no-rate-limit"]
 
 
+def _api_parser(apis: Any, name: str, help_text: str, *, no_rate_limit: str) -> Any:
+    """A subcommand with what every emulator takes: port, seed, clock, limits on or off."""
+    parser = apis.add_parser(name, help=help_text)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--now", help="where the generated history ends (ISO 8601); default: midnight UTC today"
+    )
+    parser.add_argument(
+        "--frozen-clock", action="store_true", help="keep the data clock at --now until moved"
+    )
+    parser.add_argument("--no-rate-limit", action="store_true", help=no_rate_limit)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
     apis = parser.add_subparsers(dest="api", required=True)
-    klaviyo = apis.add_parser("klaviyo", help="the Klaviyo API, revision 2026-07-15")
-    klaviyo.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    klaviyo.add_argument("--seed", type=int, default=1)
+    klaviyo = _api_parser(
+        apis,
+        "klaviyo",
+        "the Klaviyo API, revision 2026-07-15",
+        no_rate_limit="turn rate limits off (benchmarks)",
+    )
     klaviyo.add_argument("--profiles", type=int, default=1_000)
     klaviyo.add_argument("--events", type=int, default=10_000)
-    klaviyo.add_argument(
-        "--now", help="where the generated history ends (ISO 8601); default: midnight UTC today"
-    )
-    klaviyo.add_argument(
-        "--frozen-clock", action="store_true", help="keep the data clock at --now until moved"
-    )
-    klaviyo.add_argument(
-        "--no-rate-limit", action="store_true", help="turn rate limits off (benchmarks)"
-    )
     klaviyo.add_argument("--rate-scale", type=float, default=1.0, help="multiply every limit tier")
     klaviyo.add_argument(
         "--api-key", action="append", default=[], help="accept only these keys (repeatable)"
@@ -69,17 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     klaviyo.add_argument(
         "--no-quirks", action="store_true", help="serve without emulated API quirks"
     )
-    shopify = apis.add_parser("shopify", help="the Shopify Admin REST API, 2025-10 by default")
-    shopify.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    shopify.add_argument("--seed", type=int, default=1)
+    shopify = _api_parser(
+        apis,
+        "shopify",
+        "the Shopify Admin REST API, 2025-10 by default",
+        no_rate_limit="turn the leaky bucket off",
+    )
     shopify.add_argument("--orders", type=int, default=1_000)
-    shopify.add_argument(
-        "--now", help="where the generated history ends (ISO 8601); default: midnight UTC today"
-    )
-    shopify.add_argument(
-        "--frozen-clock", action="store_true", help="keep the data clock at --now until moved"
-    )
-    shopify.add_argument("--no-rate-limit", action="store_true", help="turn the leaky bucket off")
     shopify.add_argument("--bucket-size", type=int, default=40)
     shopify.add_argument("--leak-per-second", type=float, default=2.0)
     shopify.add_argument("--utc-offset", default="-05:00", help="the shop's zone, e.g. -05:00")

@@ -67,6 +67,7 @@ def common_settings(*, start_date_required: bool = True) -> list[th.Property]:
             description="Percent of the API's documented rate limits to use client-side (0 turns client-side "
             "throttling off). An integer: Meltano 4.4 cannot pass a decimal setting from an environment variable.",
         ),
+        th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ]
 
 

@@ -78,6 +78,14 @@ class PoliteRESTStream(RESTStream[Any]):
     # -- settings -----------------------------------------------------------------------------
 
     @property
+    def http_headers(self) -> dict[str, str]:
+        """singer-sdk's, and the configured User-Agent; a tap adds its API's (auth, version)."""
+        headers = dict(super().http_headers)
+        if user_agent := self.config.get("user_agent"):
+            headers["User-Agent"] = str(user_agent)
+        return headers
+
+    @property
     def timeout(self) -> int:
         return int(self.config.get("request_timeout_seconds", 60))
 

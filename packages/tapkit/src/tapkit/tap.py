@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
-from singer_sdk import Tap
+from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
@@ -24,6 +24,11 @@ EXPECTED_FAILURES = (FatalAPIError, InvalidRecordError)
 
 class PoliteTap(Tap):
     message_writer_class = MsgSpecWriter
+    #: The tap's stream classes, in the order they sync.
+    stream_classes: ClassVar[tuple[type[Stream], ...]] = ()
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_class(tap=self) for stream_class in self.stream_classes]
 
     def check_config(self) -> list[str]:
         """Tap-specific problems with the settings, each naming the setting and what to do."""

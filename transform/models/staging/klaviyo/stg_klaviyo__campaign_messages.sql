@@ -1,5 +1,5 @@
 with source as (
-    {{ latest_row(source('tap_klaviyo', 'campaign_messages'), ['id']) }}
+    {{ latest_row(source_or_empty('tap_klaviyo', 'campaign_messages'), ['id']) }}
 ),
 
 renamed as (

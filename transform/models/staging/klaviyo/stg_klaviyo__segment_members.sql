@@ -1,5 +1,5 @@
 with source as (
-    {{ latest_row(source('tap_klaviyo', 'segment_members'), ['segment_id', 'profile_id']) }}
+    {{ latest_row(source_or_empty('tap_klaviyo', 'segment_members'), ['segment_id', 'profile_id']) }}
 ),
 
 renamed as (

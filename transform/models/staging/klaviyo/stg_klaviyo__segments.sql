@@ -1,5 +1,5 @@
 with source as (
-    {{ latest_row(source('tap_klaviyo', 'segments'), ['id']) }}
+    {{ latest_row(source_or_empty('tap_klaviyo', 'segments'), ['id']) }}
 ),
 
 renamed as (

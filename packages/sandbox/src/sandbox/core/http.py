@@ -91,6 +91,12 @@ class Emulator(Protocol):
         headers: list[tuple[str, str]] | None = None,
     ) -> Response: ...
 
+    def info(self) -> dict[str, Any]: ...
+
+    def mutate(self, spec: dict[str, Any]) -> dict[str, Any]: ...
+
+    def truth(self, kind: str) -> list[dict[str, Any]]: ...
+
     def handle_admin(self, request: Request, route: str) -> Response | None: ...
 
 
@@ -152,6 +158,13 @@ class SandboxServer:
         method = request.method
         if route == "health":
             return json_response(200, {"status": "ok", "emulator": self.emulator.name})
+        if route == "info" and method == "GET":
+            return json_response(200, self.emulator.info())
+        if route == "mutations" and method == "POST":
+            return json_response(200, self.emulator.mutate(request.json()))
+        if route.startswith("truth/") and method == "GET":
+            kind = route.split("/", 1)[1]
+            return json_response(200, {"type": kind, "records": self.emulator.truth(kind)})
         if route == "faults":
             if method == "GET":
                 return json_response(200, {"faults": controls.faults.active()})

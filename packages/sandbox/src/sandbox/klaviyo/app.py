@@ -508,32 +508,25 @@ class KlaviyoEmulator:
     # -- admin ------------------------------------------------------------------------------
 
     def handle_admin(self, request: Request, route: str) -> Response | None:
-        method = request.method
-        try:
-            if route == "info" and method == "GET":
-                return json_response(200, self.info())
-            if route == "mutations" and method == "POST":
-                return json_response(200, self.data.mutate(request.json()))
-            if route == "late-events" and method == "POST":
-                body = request.json()
-                spec = {
-                    "type": "event",
-                    "action": "create",
-                    "count": body.get("count", 1),
-                    "age_seconds": body.get("age_seconds", 86_400),
-                    "advance_seconds": body.get("advance_seconds", 1),
-                }
-                return json_response(200, self.data.mutate(spec))
-            if route.startswith("truth/") and method == "GET":
-                kind = route.split("/", 1)[1]
-                if kind not in self.data.tables:
-                    return json_response(
-                        404, {"error": f"no such type {kind!r}; one of {sorted(self.data.tables)}"}
-                    )
-                return json_response(200, {"type": kind, "records": self.data.truth(kind)})
-        except MutationError as exc:
-            return json_response(400, {"error": str(exc)})
+        if route == "late-events" and request.method == "POST":
+            body = request.json()
+            spec = {
+                "type": "event",
+                "action": "create",
+                "count": body.get("count", 1),
+                "age_seconds": body.get("age_seconds", 86_400),
+                "advance_seconds": body.get("advance_seconds", 1),
+            }
+            return json_response(200, self.data.mutate(spec))
         return None
+
+    def mutate(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return self.data.mutate(spec)
+
+    def truth(self, kind: str) -> list[dict[str, Any]]:
+        if kind not in self.data.tables:
+            raise MutationError(f"no such type {kind!r}; one of {sorted(self.data.tables)}")
+        return self.data.truth(kind)
 
     def info(self) -> dict[str, Any]:
         config = self.data.config

@@ -17,7 +17,7 @@ from sandbox.core.faults import FaultInjector
 from sandbox.core.http import Controls, Request, Response, json_response
 from sandbox.core.ratelimit import Clock, LeakyBucketLimiter
 from sandbox.core.requestlog import RequestLog
-from sandbox.shopify.dataset import DAY, MutationError, ShopConfig, ShopData
+from sandbox.shopify.dataset import DAY, ShopConfig, ShopData
 from sandbox.shopify.listing import (
     LISTINGS,
     PAGING_PARAMS,
@@ -370,30 +370,26 @@ class ShopifyEmulator:
     # -- admin ------------------------------------------------------------------------------
 
     def handle_admin(self, request: Request, route: str) -> Response | None:
-        method = request.method
-        try:
-            if route == "info" and method == "GET":
-                return json_response(200, self.info())
-            if route == "mutations" and method == "POST":
-                return json_response(200, self.data.mutate(request.json()))
-            if route == "bucket" and method == "POST":
-                body = request.json()
-                self.limiter.configure(
-                    size=body.get("size"), leak_per_second=body.get("leak_per_second")
-                )
-                return json_response(200, self.info()["bucket"])
-            if route.startswith("truth/") and method == "GET":
-                kind = route.split("/", 1)[1]
-                with self.data.lock:
-                    table = self.data.table(kind)
-                    records = [self.render(kind, r) for r in table.values()]
-                if kind == "order":
-                    for record, raw in zip(records, table.values(), strict=True):
-                        record["status"] = order_status(raw)
-                return json_response(200, {"type": kind, "records": records})
-        except MutationError as exc:
-            return json_response(400, {"error": str(exc)})
+        if route == "bucket" and request.method == "POST":
+            body = request.json()
+            self.limiter.configure(
+                size=body.get("size"), leak_per_second=body.get("leak_per_second")
+            )
+            return json_response(200, self.info()["bucket"])
         return None
+
+    def mutate(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return self.data.mutate(spec)
+
+    def truth(self, kind: str) -> list[dict[str, Any]]:
+        """Every record of a kind as the API renders it, orders of every age and status."""
+        with self.data.lock:
+            table = self.data.table(kind)
+            records = [self.render(kind, r) for r in table.values()]
+            if kind == "order":
+                for record, raw in zip(records, table.values(), strict=True):
+                    record["status"] = order_status(raw)
+        return records
 
     def info(self) -> dict[str, Any]:
         data = self.data

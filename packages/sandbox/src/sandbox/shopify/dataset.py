@@ -183,11 +183,12 @@ def _generate(data: ShopData) -> None:
         }
     for _ in range(max(5, config.orders // 20)):
         _create_product(data, rng, start - rng.between(1, 90) * DAY, end)
-    shared = _klaviyo_emails(config)
+    shared = iter(_klaviyo_emails(config))
     customer_count = max(1, config.orders // 3)
     for index in range(customer_count):
         created = start + (end - start) * index // customer_count - rng.between(0, 3 * DAY)
-        email = shared[index] if index < len(shared) else None
+        # Three customers in five are also Klaviyo profiles (while shared emails last).
+        email = next(shared, None) if index % 5 < 3 else None
         _create_customer(data, rng, created, email)
     created_times = sorted(start + rng.below(end - start) for _ in range(config.orders))
     signups = sorted((c["created_at"], c["id"]) for c in data.customers.values())
