@@ -46,6 +46,7 @@ def updated_since(*, bounded: bool = True) -> Incremental:
 class ShopifyStream(PoliteRESTStream):
     schema = StreamSchema(SchemaDirectory(schemas))
     secret_settings = ("access_token",)
+    utc_timestamps = True  # Shopify writes the shop's offset; loaders get UTC
     records_key: ClassVar[str | None] = None  # set per stream: the envelope key
     #: Parameters every first request carries (e.g. ``status=any``).
     fixed_params: ClassVar[dict[str, str]] = {}

@@ -15,6 +15,7 @@ rendered) and each stream declares ``incremental`` and ``rate_limits``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Generator, Iterable
@@ -61,6 +62,9 @@ class PoliteRESTStream(RESTStream[Any]):
     records_key: ClassVar[str | None] = "data"
     #: Settings whose values must never appear in messages.
     secret_settings: ClassVar[tuple[str, ...]] = ()
+    #: Rewrite every top-level date-time field in UTC (an API writing local offsets, such as
+    #: a shop's ``-05:00``): Postgres' ``timestamp`` drops an offset it is given, silently.
+    utc_timestamps: ClassVar[bool] = False
     #: Waits go through here, so tests can record them instead of sleeping.
     sleep: Callable[[float], None] = staticmethod(time.sleep)
 
@@ -268,11 +272,26 @@ class PoliteRESTStream(RESTStream[Any]):
         record against the stream's schema once, here, so the loader need not."""
         if self.replication_key and row.get(self.replication_key) is not None:
             row[self.replication_key] = canonical_instant(row[self.replication_key])
+        if self.utc_timestamps:
+            for name in self._date_time_fields:
+                # A value that is not a date-time stays as sent: validation names it.
+                if isinstance(row.get(name), str):
+                    with contextlib.suppress(ValueError):
+                        row[name] = canonical_instant(row[name])
         if self.config.get("replace_nul_characters") and b"\\u0000" in msgspec.json.encode(row):
             row = _without_nul(row)
         if self.config.get("validate_records", True):
             self._validate(row)
         return row
+
+    @property
+    def _date_time_fields(self) -> tuple[str, ...]:
+        fields = self.__dict__.get("_tapkit_date_times")
+        if fields is None:
+            properties = self.schema.get("properties", {})
+            fields = tuple(n for n, p in properties.items() if p.get("format") == "date-time")
+            self.__dict__["_tapkit_date_times"] = fields
+        return fields
 
     def _validate(self, row: dict[str, Any]) -> None:
         validator = self.__dict__.get("_tapkit_validator")

@@ -119,7 +119,7 @@ class ShopifyEmulator:
     ) -> Response:
         """Shopify's shape: ``{"errors": "..."}`` (the fault layer passes a generic detail)."""
         messages = {
-            429: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
+            429: self._throttled_message(),
             500: "Internal Server Error",
             503: "Service Unavailable",
         }
@@ -128,6 +128,12 @@ class ShopifyEmulator:
         if status == 429 and not any(name == "Retry-After" for name, _ in response.headers):
             response.headers.append(("Retry-After", "2.0"))
         return response
+
+    def _throttled_message(self) -> str:
+        return (
+            f"Exceeded {self.limiter.leak_per_second:g} calls per second for api client. "
+            "Reduce request rates to resume uninterrupted service."
+        )
 
     # -- API --------------------------------------------------------------------------------
 
@@ -140,8 +146,7 @@ class ShopifyEmulator:
             if not decision.allowed:
                 raise ApiError(
                     429,
-                    f"Exceeded {self.limiter.leak_per_second:g} calls per second for api client. "
-                    "Reduce request rates to resume uninterrupted service.",
+                    self._throttled_message(),
                     [("Retry-After", f"{max(decision.retry_after_seconds, 1.0):.1f}")],
                 )
             if request.method != "GET":
