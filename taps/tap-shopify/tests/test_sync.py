@@ -201,3 +201,20 @@ def test_an_order_created_exactly_at_a_window_edge_is_read(
         o["id"] for o in shop.control.truth("order") if instant(o["created_at"]) >= instant(start)
     }
     assert set(run.ids("orders")) == expected
+
+
+def test_a_server_clock_behind_the_taps_loses_nothing(tmp_path: Path, make_runner: Any) -> None:
+    """The shop's clock is months behind the tap's: window ends (the tap's clock) must not
+    become bookmarks past what the shop can still write (its Date header says where it is)."""
+    with ShopifySandbox(
+        seed=5, orders=200, now="2026-07-01T00:00:00+00:00", frozen_clock=True, rate_limits=False
+    ) as behind:
+        run_tap = make_runner(behind, tmp_path, rate_limit_percent=0)
+        first = run_tap(streams=["orders"], backfill_window_days=30)
+        assert_ok(first)
+        bookmark = first.state["bookmarks"]["orders"]["replication_key_value"]
+        assert instant(bookmark) <= instant(behind.control.now())
+        changed = set(behind.control.update("order", count=10))
+        second = run_tap(streams=["orders"], state=first.state)
+        assert_ok(second)
+        assert changed <= set(second.ids("orders"))

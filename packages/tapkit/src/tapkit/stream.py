@@ -4,7 +4,9 @@ backfill windows, paces itself under the API's limits and retries the way the AP
 State is written by this class, not by singer-sdk's record-by-record progress markers:
 
 - after each finished window the bookmark moves to the window's end (everything before it has
-  been read), and a STATE message goes out, so an interrupted backfill resumes there;
+  been read), and a STATE message goes out, so an interrupted backfill resumes there; never
+  past the server's clock (its ``Date`` when the window was read), so a local clock ahead of
+  the server's cannot skip records the server has yet to write;
 - after the last window it moves to the newest replication value seen (a server timestamp,
   so a fast local clock cannot push it past records not yet written), never backwards and
   never past the moment the sync started.
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import msgspec
@@ -78,6 +81,7 @@ class PoliteRESTStream(RESTStream[Any]):
         super().__init__(*args, **kwargs)
         self._bounds: list[Bound] = []
         self._newest: dict[str, str] = {}
+        self._server_time: datetime | None = None  # Date of the window's first answer
 
     # -- settings -----------------------------------------------------------------------------
 
@@ -217,12 +221,13 @@ class PoliteRESTStream(RESTStream[Any]):
             self._bounds = api_filter.bounds(
                 window.start if start is not None else None, window.end
             )
+            self._server_time = None
             records = self.request_records(context)
             if not api_filter.bounded and self.config.get("end_date"):
                 records = self._newer_than(records, None, end)  # the API cannot stop at end_date
             yield from records
             if index < len(windows) - 1:
-                self._advance(context, window.end)
+                self._advance(context, self._read_up_to(window.end))
         self._finish(context, end)
 
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -249,6 +254,15 @@ class PoliteRESTStream(RESTStream[Any]):
                 paginator.advance(response)
                 pending = None if paginator.finished else pool.submit(fetch)
                 yield from records
+
+    def _read_up_to(self, window_end: datetime) -> datetime:
+        """The window's end, or the server's time when it was read if that is earlier (a second
+        early, for the Date header's precision): a record written after the read carries at
+        least that time, so the next run still finds it."""
+        server = self._server_time
+        if server is None or server - timedelta(seconds=1) >= window_end:
+            return window_end
+        return server - timedelta(seconds=1)
 
     def _end(self, signpost: Any) -> datetime:
         now = signpost if isinstance(signpost, datetime) else datetime.now(UTC)
@@ -410,6 +424,9 @@ class PoliteRESTStream(RESTStream[Any]):
         return wait
 
     def validate_response(self, response: requests.Response) -> None:
+        if self._server_time is None and (date := response.headers.get("Date")):
+            with contextlib.suppress(TypeError, ValueError):
+                self._server_time = parsedate_to_datetime(date)
         self.observe_response(response)
         status = response.status_code
         if status == 429 or status >= 500:

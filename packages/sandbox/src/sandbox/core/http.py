@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -316,7 +317,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Status line, headers and body in a single write."""
         headers = [
             ("Server", self.server_version),
-            ("Date", self.date_time_string()),
+            # The emulated service's clock, as a real server's Date is its own clock.
+            ("Date", formatdate(self.sandbox.emulator.controls.clock.now(), usegmt=True)),
             ("Content-Type", response.content_type),
             ("Content-Length", str(len(response.body))),
             *response.headers,
