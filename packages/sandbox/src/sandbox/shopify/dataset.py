@@ -73,7 +73,6 @@ class ShopData:
     inventory_levels: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     transactions: dict[int, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    version: int = 0
 
     def __post_init__(self) -> None:
         self._next: dict[str, int] = {}
@@ -134,7 +133,6 @@ class ShopData:
                 ids = picked
             else:
                 raise MutationError(f"unknown action {action!r}; one of create, update, delete")
-            self.version += 1
             return {"type": kind, "action": action, "ids": [_id_text(i) for i in ids]}
 
 
