@@ -57,9 +57,9 @@ class OrdersStream(ShopifyStream):
         if "read_all_orders" not in scopes:
             self.logger.warning(
                 "orders: the access token lacks the read_all_orders scope, so Shopify returns only "
-                "orders created in the last %d days, silently; orders since %s will be missing. "
-                "Grant read_all_orders to the app (Shopify approves it per app), then run with a "
-                "full refresh of orders.",
+                "orders created in the last %d days, silently; those created from %s until then "
+                "will be missing. Grant read_all_orders to the app (Shopify approves it per app), "
+                "then run with a full refresh of orders.",
                 RECENT_ORDERS_DAYS,
                 start.date().isoformat(),
             )
