@@ -34,21 +34,25 @@ def up(root: Path, *, profiles: int, events: int, orders: int) -> dict[str, str]
         embedded = postgres.start(state_dir / "postgres")
         values["TAPWORKS_PG_HOST"] = str(embedded.socket_dir)
         print(f"postgres: embedded, running; connect with: {embedded.psql_command()}")
-    port = sandboxes.free_port(
-        int(env.get("TAPWORKS_KLAVIYO_PORT", sandboxes.DEFAULT_PORTS["klaviyo"]))
-    )
+
+    def port(api: str) -> int:
+        return int(env.get(f"TAPWORKS_{api.upper()}_PORT", sandboxes.DEFAULT_PORTS[api]))
+
     values["TAPWORKS_KLAVIYO_URL"] = sandboxes.start(
-        state_dir, "klaviyo", klaviyo_command(port, SEED, profiles, events)
+        state_dir,
+        "klaviyo",
+        port("klaviyo"),
+        lambda free: klaviyo_command(free, SEED, profiles, events),
     )
     # The shop's customers share emails with the Klaviyo account (the cross-source mart joins
     # them); it leaks 20 calls/s, a Plus shop's pace, as the dev tap config says.
-    port = sandboxes.free_port(
-        int(env.get("TAPWORKS_SHOPIFY_PORT", sandboxes.DEFAULT_PORTS["shopify"]))
-    )
     values["TAPWORKS_SHOPIFY_URL"] = sandboxes.start(
         state_dir,
         "shopify",
-        shopify_command(port, SEED, orders, leak_per_second=20, klaviyo=(SEED, profiles)),
+        port("shopify"),
+        lambda free: shopify_command(
+            free, SEED, orders, leak_per_second=20, klaviyo=(SEED, profiles)
+        ),
     )
     for api in ("klaviyo", "shopify"):
         url = values[f"TAPWORKS_{api.upper()}_URL"]

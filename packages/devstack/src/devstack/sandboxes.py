@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 #: API -> default port (the environment's TAPWORKS_<API>_PORT overrides it).
@@ -43,14 +44,15 @@ def running_url(state_dir: Path, api: str) -> str | None:
     return url_file.read_text().strip()
 
 
-def start(state_dir: Path, api: str, command: list[str]) -> str:
-    """Start a sandbox command line (it outlives this command); return the URL it prints."""
+def start(state_dir: Path, api: str, port: int, command: Callable[[int], list[str]]) -> str:
+    """Start ``command(port)`` (``port`` if free, else any free one) unless the sandbox is
+    already running; it outlives this command. Return the URL it prints."""
     if url := running_url(state_dir, api):
         return url
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = _file(state_dir, api, "log")
     process = subprocess.Popen(
-        command,
+        command(free_port(port)),
         stdout=subprocess.PIPE,
         stderr=log_path.open("w"),
         text=True,

@@ -101,7 +101,9 @@ class ShopifyEmulator:
             clock=clock,
             monotonic=self.options.monotonic,
             limiter=self.limiter,
-            faults=FaultInjector(self.options.monotonic, seed=self.options.fault_seed or 1),
+            faults=FaultInjector(
+                self.options.monotonic, seed=self.options.fault_seed or config.seed
+            ),
             log=RequestLog(),
         )
         self.cursors = CursorCodec()
