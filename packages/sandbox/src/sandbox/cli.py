@@ -11,18 +11,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import signal
 import sys
 from typing import Any
 
 
 def klaviyo_command(
-    port: int, seed: int, profiles: int, events: int, *, rate_limits: bool = True
+    port: int,
+    seed: int,
+    profiles: int,
+    events: int,
+    *,
+    rate_limits: bool = True,
+    frozen_clock: bool = False,
+    latency_ms: float = 0,
+    latency_per_record_ms: float = 0,
 ) -> list[str]:
     """The command line that starts the Klaviyo emulator in its own process."""
     command = [sys.executable, "-m", "sandbox", "klaviyo", "--port", str(port), "--seed", str(seed)]
     command += ["--profiles", str(profiles), "--events", str(events)]
-    return command if rate_limits else [*command, "--no-rate-limit"]
+    command += _common_flags(rate_limits, frozen_clock, latency_ms, latency_per_record_ms)
+    return command
 
 
 def shopify_command(
@@ -33,6 +43,9 @@ def shopify_command(
     rate_limits: bool = True,
     leak_per_second: float | None = None,
     klaviyo: tuple[int, int] | None = None,
+    frozen_clock: bool = False,
+    latency_ms: float = 0,
+    latency_per_record_ms: float = 0,
 ) -> list[str]:
     """The command line that starts the Shopify emulator in its own process; ``klaviyo`` is
     the (seed, profiles) of a Klaviyo sandbox whose profiles' emails some customers share."""
@@ -42,11 +55,33 @@ def shopify_command(
         command += ["--leak-per-second", str(leak_per_second)]
     if klaviyo is not None:
         command += ["--klaviyo-seed", str(klaviyo[0]), "--klaviyo-profiles", str(klaviyo[1])]
-    return command if rate_limits else [*command, "--no-rate-limit"]
+    command += _common_flags(rate_limits, frozen_clock, latency_ms, latency_per_record_ms)
+    return command
+
+
+def _common_flags(
+    rate_limits: bool, frozen_clock: bool, latency_ms: float, latency_per_record_ms: float
+) -> list[str]:
+    """What ``_api_parser`` reads, for the settings that differ from its defaults."""
+    flags = [] if rate_limits else ["--no-rate-limit"]
+    if frozen_clock:
+        flags.append("--frozen-clock")
+    if latency_ms:
+        flags += ["--latency-ms", str(latency_ms)]
+    if latency_per_record_ms:
+        flags += ["--latency-per-record-ms", str(latency_per_record_ms)]
+    return flags
+
+
+def _milliseconds(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected milliseconds of at least 0, got {text!r}")
+    return value
 
 
 def _api_parser(apis: Any, name: str, help_text: str, *, no_rate_limit: str) -> Any:
-    """A subcommand with what every emulator takes: port, seed, clock, limits on or off."""
+    """A subcommand with what every emulator takes: port, seed, clock, limits, page time."""
     parser = apis.add_parser(name, help=help_text)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     parser.add_argument("--seed", type=int, default=1)
@@ -57,6 +92,20 @@ def _api_parser(apis: Any, name: str, help_text: str, *, no_rate_limit: str) -> 
         "--frozen-clock", action="store_true", help="keep the data clock at --now until moved"
     )
     parser.add_argument("--no-rate-limit", action="store_true", help=no_rate_limit)
+    parser.add_argument(
+        "--latency-ms",
+        type=_milliseconds,
+        default=0.0,
+        metavar="BASE",
+        help="wait BASE ms before writing each API answer, as a real API's page time (default 0)",
+    )
+    parser.add_argument(
+        "--latency-per-record-ms",
+        type=_milliseconds,
+        default=0.0,
+        metavar="PER",
+        help="and PER ms more per record the answer carries (default 0)",
+    )
     return parser
 
 
@@ -128,6 +177,8 @@ def _shopify(args: argparse.Namespace) -> None:
         leak_per_second=args.leak_per_second,
         utc_offset=args.utc_offset,
         frozen_clock=args.frozen_clock,
+        latency_ms=args.latency_ms,
+        latency_per_record_ms=args.latency_per_record_ms,
     )
     _serve(sandbox, sandbox.base_url)
 
@@ -143,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
             "rate_limits": not args.no_rate_limit,
             "rate_scale": args.rate_scale,
             "frozen_clock": args.frozen_clock,
+            "latency_ms": args.latency_ms,
+            "latency_per_record_ms": args.latency_per_record_ms,
         }
         if args.api_key:
             options["api_keys"] = args.api_key

@@ -104,10 +104,25 @@ class SandboxControl:
         """Shopify's leaky bucket: its size and leak rate (both empty every bucket)."""
         self._call("POST", "bucket", {"size": size, "leak_per_second": leak_per_second})
 
+    def set_latency(
+        self, base_ms: float | None = None, per_record_ms: float | None = None
+    ) -> dict[str, float]:
+        """Each API answer's modelled page time, ``base_ms + per_record_ms`` per record
+        (``None`` keeps that part); returns both as they now are."""
+        return self._call("POST", "latency", {"base_ms": base_ms, "per_record_ms": per_record_ms})
+
+    def latency(self) -> dict[str, float]:
+        return self._call("GET", "latency")
+
+    def max_in_flight(self) -> int:
+        """The most API requests in flight at once since the request log was last cleared."""
+        return int(self.info()["max_in_flight"])
+
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         return self._call("GET", f"requests?since={since}")["requests"]
 
     def clear_requests(self) -> None:
+        """Empty the request log; ``max_in_flight`` starts again from what is in flight now."""
         self._call("DELETE", "requests")
 
 

@@ -1,4 +1,6 @@
-"""The HTTP layer every emulator shares: request parsing, the fault layer, admin routes, logging.
+"""The HTTP layer every emulator shares: request parsing, the fault layer, admin routes, logging,
+and the modelled page time (each API answer waits its latency in its own handler thread, so
+concurrent requests wait in parallel, as they do against a real API).
 
 Built on the standard library's threading server so faults can act on the raw connection
 (drop it, stall it, cut a body short), which higher-level frameworks hide.
@@ -20,6 +22,7 @@ import msgspec
 
 from sandbox.core.clock import DataClock, format_instant, parse_instant
 from sandbox.core.faults import FaultInjector, FaultRule, FaultSpecError
+from sandbox.core.latency import Latency
 from sandbox.core.ratelimit import Clock, Limiter
 from sandbox.core.requestlog import LoggedRequest, RequestLog
 
@@ -68,13 +71,14 @@ def json_response(status: int, payload: Any, content_type: str = "application/js
 
 @dataclass
 class Controls:
-    """Everything a test may turn: the data clock, limits, faults, and the request log."""
+    """Everything a test may turn: the data clock, limits, faults, latency, the request log."""
 
     clock: DataClock
     monotonic: Clock
     limiter: Limiter
     faults: FaultInjector
     log: RequestLog
+    latency: Latency
 
 
 class Emulator(Protocol):
@@ -160,7 +164,11 @@ class SandboxServer:
         if route == "health":
             return json_response(200, {"status": "ok", "emulator": self.emulator.name})
         if route == "info" and method == "GET":
-            return json_response(200, self.emulator.info())
+            shared = {
+                "latency": controls.latency.describe(),
+                "max_in_flight": controls.log.max_in_flight,
+            }
+            return json_response(200, self.emulator.info() | shared)
         if route == "mutations" and method == "POST":
             return json_response(200, self.emulator.mutate(request.json()))
         if route.startswith("truth/") and method == "GET":
@@ -197,14 +205,27 @@ class SandboxServer:
                 controls.limiter.configure(scale=body.get("scale"), enabled=body.get("enabled"))
             if method in ("GET", "POST"):
                 return json_response(200, {"enabled": controls.limiter.enabled})
+        if route == "latency":
+            if method == "POST":
+                body = request.json()
+                unknown = sorted(set(body) - {"base_ms", "per_record_ms"})
+                if unknown:
+                    raise BadAdminRequestError(
+                        f"unknown latency option(s) {unknown}; known: base_ms, per_record_ms"
+                    )
+                controls.latency.configure(
+                    base_ms=body.get("base_ms"), per_record_ms=body.get("per_record_ms")
+                )
+            if method in ("GET", "POST"):
+                return json_response(200, controls.latency.describe())
         return None
 
     def dispatch_api(self, handler: _Handler, request: Request) -> None:
         controls = self.emulator.controls
         entry = controls.log.start(request.method, request.path, request.query, request.headers)
         started = time.perf_counter()
-        rule = controls.faults.pick(request.path)
         try:
+            rule = controls.faults.pick(request.path)
             if rule is None:
                 handler.send(self._api_response(request, entry))
             else:
@@ -212,14 +233,20 @@ class SandboxServer:
                 self._faulty(handler, request, entry, rule)
         finally:
             entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            controls.log.finish()
 
     def _api_response(self, request: Request, entry: LoggedRequest) -> Response:
+        """The emulator's answer, after its page time. The emulator decides on rate limits
+        while computing it, so a request is counted when it arrives, as a real API counts it."""
         try:
             response = self.emulator.handle_api(request)
         except Exception as exc:  # an emulator bug must look like a server error, not a hang
             response = self.emulator.api_error(500, "error", "A server error occurred.", repr(exc))
         entry.status = response.status
         entry.records = response.records
+        delay = self.emulator.controls.latency.seconds(response.records)
+        if delay > 0:
+            self._stopping.wait(delay)
         return response
 
     def _faulty(

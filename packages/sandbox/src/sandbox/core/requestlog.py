@@ -1,4 +1,5 @@
-"""A bounded log of the API requests an emulator received, for tests to assert on."""
+"""A bounded log of the API requests an emulator received, for tests to assert on, and how many
+were in flight at once (a client's concurrency, as the server sees it)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ class RequestLog:
     def __init__(self, maxlen: int = 200_000) -> None:
         self._entries: deque[LoggedRequest] = deque(maxlen=maxlen)
         self._seq = 0
+        self._in_flight = 0
+        self._max_in_flight = 0
         self._lock = threading.Lock()
 
     def start(
@@ -45,11 +48,18 @@ class RequestLog:
     ) -> LoggedRequest:
         with self._lock:
             self._seq += 1
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
             entry = LoggedRequest(
                 self._seq, method, path, query, redact_headers(headers), time.time()
             )
             self._entries.append(entry)
             return entry
+
+    def finish(self) -> None:
+        """A request's answer is written (or its connection given up): one fewer in flight."""
+        with self._lock:
+            self._in_flight -= 1
 
     def entries(self, since: int = 0) -> list[dict[str, Any]]:
         with self._lock:
@@ -58,6 +68,14 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            # Requests still being answered count towards the next measurement.
+            self._max_in_flight = self._in_flight
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most API requests in flight at once since the log was last cleared."""
+        with self._lock:
+            return self._max_in_flight
 
     @property
     def last_seq(self) -> int:

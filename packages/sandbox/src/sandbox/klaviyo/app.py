@@ -15,6 +15,7 @@ from sandbox.core.clock import DataClock, MonotonicClock
 from sandbox.core.cursor import CursorCodec, InvalidCursorError, query_digest
 from sandbox.core.faults import FaultInjector
 from sandbox.core.http import Controls, Request, Response, json_response
+from sandbox.core.latency import Latency
 from sandbox.core.ratelimit import Clock, RateLimiter, Tier
 from sandbox.core.requestlog import RequestLog
 from sandbox.core.table import KeyRange
@@ -88,6 +89,9 @@ class KlaviyoOptions:
     fault_seed: int = 0
     frozen_clock: bool = False
     monotonic: Clock = field(default_factory=MonotonicClock)
+    # Modelled page time of every API answer: base plus per record served (0: answer at once).
+    latency_ms: float = 0.0
+    latency_per_record_ms: float = 0.0
 
 
 class KlaviyoEmulator:
@@ -108,6 +112,7 @@ class KlaviyoEmulator:
                 self.options.monotonic, seed=self.options.fault_seed or config.seed
             ),
             log=RequestLog(),
+            latency=Latency(self.options.latency_ms, self.options.latency_per_record_ms),
         )
         self.spec = load_spec()
         self.listings = build_listings()

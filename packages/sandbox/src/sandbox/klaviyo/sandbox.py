@@ -25,7 +25,8 @@ class KlaviyoSandbox:
         """``now``: where the generated history ends (default: midnight UTC today).
         ``options`` are ``KlaviyoOptions`` fields: api_keys, rate_limits, rate_scale, quirks,
         fault_seed, frozen_clock (the data clock stays at ``now`` until moved), monotonic
-        (a clock object for rate-limit tests)."""
+        (a clock object for rate-limit tests), latency_ms and latency_per_record_ms (each
+        answer's modelled page time)."""
         if "api_keys" in options:
             options["api_keys"] = frozenset(options["api_keys"])
         anchor = parse_instant(now) if now else 0

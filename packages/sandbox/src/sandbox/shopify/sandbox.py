@@ -27,7 +27,7 @@ class ShopifySandbox:
         ``klaviyo_seed``/``klaviyo_profiles``: share customers' emails with a Klaviyo sandbox
         of that seed and size.  ``options`` are ``ShopifyOptions`` fields: tokens (token ->
         scopes), rate_limits, bucket_size, leak_per_second, utc_offset, frozen_clock,
-        monotonic."""
+        monotonic, latency_ms and latency_per_record_ms (each answer's modelled page time)."""
         if "tokens" in options:
             options["tokens"] = {t: frozenset(s) for t, s in options["tokens"].items()}
         config = ShopConfig(
