@@ -7,7 +7,7 @@ import pytest
 
 from tapkit.incremental import ApiFilter, Bound, Incremental, Op
 from tapkit.timeformats import EPOCH_SECONDS, ISO8601_Z, YYYYMMDD, iso8601_with_offset
-from tapkit.windows import Window, walk
+from tapkit.windows import Window, WindowPolicy
 
 T0 = datetime(2024, 3, 10, 12, 30, 15, tzinfo=UTC)
 T1 = datetime(2024, 3, 11, 0, 0, 0, tzinfo=UTC)
@@ -26,7 +26,7 @@ def test_inclusive_filters_do_not_rewind_but_apply_lookback() -> None:
     events = ApiFilter(
         "datetime", Op.GTE, ISO8601_Z, upper_field="datetime", lookback=timedelta(hours=2)
     )
-    assert events.rewind == timedelta(0)
+    assert events.rewind is None
     assert events.bounds(T0, None) == [Bound("datetime", Op.GTE, "2024-03-10T10:30:15Z")]
 
 
@@ -86,7 +86,7 @@ def test_descriptions_name_field_operator_format_rewind_and_lookback() -> None:
 
 
 def test_windows_cover_the_range_in_order_without_gaps() -> None:
-    windows = walk(T0, T1 + timedelta(days=2), timedelta(days=1))
+    windows = WindowPolicy(timedelta(days=1)).cut(T0, T1 + timedelta(days=2))
     assert windows[0].start == T0
     assert windows[-1].end == T1 + timedelta(days=2)
     assert all(a.end == b.start for a, b in itertools.pairwise(windows))
@@ -94,7 +94,7 @@ def test_windows_cover_the_range_in_order_without_gaps() -> None:
 
 
 def test_single_and_empty_windows() -> None:
-    assert walk(T0, T1, None) == [Window(T0, T1)]
-    assert walk(T1, T0, timedelta(days=1)) == [Window(T1, T1)]
+    assert WindowPolicy().cut(T0, T1) == [Window(T0, T1)]
+    assert WindowPolicy(timedelta(days=1)).cut(T1, T0) == [Window(T1, T1)]
     with pytest.raises(ValueError, match="longer than zero"):
-        walk(T0, T1, timedelta(0))
+        WindowPolicy().with_length(timedelta(0))

@@ -38,31 +38,42 @@ def test_throttle_allows_the_burst_then_paces_to_the_steady_rate() -> None:
     )
     for _ in range(3):
         assert throttle.acquire() == 0
-    assert throttle.acquire() == 1.0  # the fourth waits until the first is a second old
+    # the buckets refill continuously: the fourth waits a third of a second, not a second
+    assert throttle.acquire() == pytest.approx(1 / 3)
     for _ in range(176):
         throttle.acquire()
-    # 180 requests under 3/s and 60/min: each minute's 60 go out at 3/s (20 s), the third
-    # minute's batch starts at 120 s, so the last leaves just under 140 s
-    assert 139 <= time.now - 100.0 < 140
+    # 180 requests from full buckets: the steady one (60, one a second) binds: 120 more
+    # tokens take 120 s (a sliding window would have needed 139 s)
+    assert time.now - 100.0 == pytest.approx(120.0)
 
 
-def count_in_windows(sent: list[float], period: float) -> int:
-    return max(sum(1 for t in sent[i:] if t < start + period) for i, start in enumerate(sent))
+def accepted_by_buckets(sent: list[float], limits: list[Limit]) -> bool:
+    """Whether a server with these token buckets (full at the first request) accepts all."""
+    tokens = [float(limit.requests) for limit in limits]
+    last = sent[0]
+    for moment in sent:
+        for index, limit in enumerate(limits):
+            rate = limit.requests / limit.per_seconds
+            tokens[index] = min(limit.requests, tokens[index] + (moment - last) * rate)
+            if tokens[index] < 1.0 - 1e-9:
+                return False
+            tokens[index] -= 1.0
+        last = moment
+    return True
 
 
-def test_throttle_never_exceeds_either_limit_in_any_window() -> None:
+def test_throttle_stays_within_the_servers_buckets_and_uses_them() -> None:
     time = FakeTime()
-    throttle = Throttle(
-        [Limit.parse("10/s"), Limit.parse("150/m")], clock=time.clock, sleep=time.sleep
-    )
+    limits = [Limit.parse("10/s"), Limit.parse("150/m")]
+    throttle = Throttle(limits, clock=time.clock, sleep=time.sleep)
     sent = []
     for _ in range(500):
         throttle.acquire()
         sent.append(time.now)
-    assert count_in_windows(sent, 1.0) == 10
-    assert count_in_windows(sent, 60.0) == 150
-    # and it uses the budget: 3 x 150 in three minutes, the last 50 at 10/s in the fourth
-    assert 184 <= sent[-1] - sent[0] < 185
+    assert accepted_by_buckets(sent, limits)
+    assert not accepted_by_buckets([t * 0.99 for t in sent], limits)  # no slack left
+    # the least the buckets allow: 350 tokens beyond the 150 at 2.5 a second
+    assert sent[-1] - sent[0] == pytest.approx(140.0)
 
 
 def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -> requests.Response:

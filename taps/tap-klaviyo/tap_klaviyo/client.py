@@ -19,7 +19,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from tap_klaviyo import schemas
 from tap_klaviyo.jsonapi import flatten
 from tapkit.incremental import Bound, Op
-from tapkit.stream import PoliteRESTStream
+from tapkit.rest import PoliteRESTStream
 
 OPERATORS = {
     Op.GT: "greater-than",
@@ -75,8 +75,11 @@ class KlaviyoStream(PoliteRESTStream):
     def get_new_paginator(self) -> LinksNextPaginator:
         return LinksNextPaginator()
 
-    def get_url_params(
-        self, context: Context | None, next_page_token: ParseResult | None
+    def request_params(
+        self,
+        context: Context | None,
+        next_page_token: ParseResult | None,
+        bounds: tuple[Bound, ...],
     ) -> dict[str, Any]:
         if next_page_token is not None:
             # links.next already carries filter, sort, size and the cursor: reuse them on our base URL.
@@ -84,7 +87,7 @@ class KlaviyoStream(PoliteRESTStream):
         params: dict[str, Any] = {}
         if size := self.page_size:
             params["page[size]"] = size
-        expressions = self.base_filters(context) + [render_bound(b) for b in self.current_bounds]
+        expressions = self.base_filters(context) + [render_bound(b) for b in bounds]
         if expressions:
             params["filter"] = ",".join(expressions)
         if self.sort:

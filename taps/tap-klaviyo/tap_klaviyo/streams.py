@@ -17,6 +17,7 @@ from tap_klaviyo.client import KlaviyoStream
 from tap_klaviyo.jsonapi import flatten
 from tapkit.incremental import ApiFilter, Incremental, Op
 from tapkit.timeformats import ISO8601_Z
+from tapkit.windows import WindowPolicy
 
 CHANNELS_BY_REVISION = (
     ("2025-01-15", ("email", "sms", "mobile_push")),
@@ -25,12 +26,19 @@ CHANNELS_BY_REVISION = (
 
 
 def _updated_since(
-    field: str, op: Op = Op.GTE, *, bounded: bool = True, window: timedelta | None = None
+    field: str,
+    op: Op = Op.GTE,
+    *,
+    bounded: bool = True,
+    window: timedelta | None = None,
+    sorted: bool = True,
 ) -> Incremental:
+    """``field`` kept and filtered; ``sorted``: the stream asks Klaviyo to sort by it."""
     return Incremental(
         field,
         ApiFilter(field, op, ISO8601_Z, upper_field=field if bounded else None),
-        window=window,
+        windows=WindowPolicy(window),
+        sorted=sorted,
     )
 
 
@@ -92,7 +100,7 @@ class CampaignsStream(KlaviyoStream):
     name = "campaigns"
     path = "/campaigns"
     primary_keys = ("id",)
-    incremental = _updated_since("updated_at")
+    incremental = _updated_since("updated_at", sorted=False)
     sort = "updated_at"
     max_page_size = 100
     rate_limits = ("10/s", "150/m")

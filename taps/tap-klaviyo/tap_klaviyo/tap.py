@@ -40,7 +40,7 @@ class TapKlaviyo(PoliteTap):
             default=DEFAULT_REVISION,
             description="API revision sent in the revision header (YYYY-MM-DD). Schemas follow 2026-07-15.",
         ),
-        *common_settings(),
+        *common_settings(max_concurrent_requests=8),
         th.Property(
             "events_lookback_minutes",
             th.IntegerType,

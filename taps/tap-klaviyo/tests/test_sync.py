@@ -284,7 +284,9 @@ def test_ties_at_a_window_and_run_boundary_are_all_read(
             )
 
         killed = runner.until(window_ended_at_the_tie, streams=["profiles"], **config)
-        assert not tied & set(killed.ids("profiles"))  # the crash came before any of them
+        # the crash came before all of them were read (the first page, which shows where the
+        # data starts, ends inside the tie: the bookmark stands on it with some tied emitted)
+        assert not tied <= set(killed.ids("profiles"))
         resumed = runner(state=killed.state, streams=["profiles"], **config)
         assert_ok(resumed)
         assert tied <= set(resumed.ids("profiles"))

@@ -17,8 +17,8 @@ from singer_sdk.pagination import HeaderLinkPaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from tap_shopify import schemas
-from tapkit.incremental import ApiFilter, Incremental, Op
-from tapkit.stream import PoliteRESTStream
+from tapkit.incremental import ApiFilter, Bound, Incremental, Op
+from tapkit.rest import PoliteRESTStream
 from tapkit.throttle import LeakyBucket
 from tapkit.timeformats import iso8601_with_offset
 
@@ -109,8 +109,11 @@ class ShopifyStream(PoliteRESTStream):
     def get_new_paginator(self) -> HeaderLinkPaginator | None:
         return HeaderLinkPaginator() if self.paged else None
 
-    def get_url_params(
-        self, context: Context | None, next_page_token: ParseResult | None
+    def request_params(
+        self,
+        context: Context | None,
+        next_page_token: ParseResult | None,
+        bounds: tuple[Bound, ...],
     ) -> dict[str, Any]:
         if next_page_token is not None:
             # Only page_info and limit: Shopify refuses any filter next to page_info (the
@@ -119,7 +122,7 @@ class ShopifyStream(PoliteRESTStream):
         params: dict[str, Any] = dict(self.fixed_params)
         if self.paged:
             params["limit"] = int(self.config.get("page_size", MAX_PAGE_SIZE))
-        params.update({bound.field: bound.value for bound in self.current_bounds})
+        params.update({bound.field: bound.value for bound in bounds})
         params.update(self.context_params(context))
         return params
 

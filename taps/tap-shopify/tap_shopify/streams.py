@@ -16,6 +16,7 @@ from singer_sdk.helpers.types import Context
 
 from tap_shopify.client import SHOPIFY_TIME, ShopifyStream, shop_url, updated_since
 from tapkit.incremental import ApiFilter, Incremental, Op
+from tapkit.windows import WindowPolicy
 
 #: Without read_all_orders, Shopify shows only orders created this recently.
 RECENT_ORDERS_DAYS = 60
@@ -31,9 +32,14 @@ class OrdersStream(ShopifyStream):
         "updated_at",
         api_filter=updated_since().api_filter,
         historical_filter=ApiFilter(
-            "created_at_min", Op.GTE, SHOPIFY_TIME, upper_field="created_at_max", upper_op=Op.LTE
+            "created_at_min",
+            Op.GTE,
+            SHOPIFY_TIME,
+            upper_field="created_at_max",
+            upper_op=Op.LTE,
+            on_key=False,  # created_at bounds the windows; updated_at is kept
         ),
-        window=timedelta(days=30),
+        windows=WindowPolicy(timedelta(days=30)),
     )
     fixed_params: ClassVar[dict[str, str]] = {"status": "any"}
 

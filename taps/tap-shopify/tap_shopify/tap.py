@@ -50,7 +50,7 @@ class TapShopify(PoliteTap):
             th.StringType,
             description="Send requests here instead of https://<shop>.myshopify.com (a proxy, or the sandbox).",
         ),
-        *common_settings(),
+        *common_settings(max_concurrent_requests=4),
         th.Property(
             "calls_per_second",
             th.IntegerType,

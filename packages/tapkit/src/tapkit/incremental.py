@@ -9,11 +9,14 @@ stream's row in the tap's documentation, so the two cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
-from tapkit.timeformats import ISO8601_Z, TimestampFormat
+from tapkit.keys import ISO_INSTANT, KeyKind
+from tapkit.timeformats import ISO8601_Z, FilterFormat
+from tapkit.windows import ONE_RANGE, Span, WindowPolicy
 
 
 class Op(StrEnum):
@@ -43,34 +46,39 @@ class ApiFilter:
     ``field``/``op`` is the lower bound (a query parameter or a filter field); ``upper_field``
     the upper bound, or ``None`` when the API cannot bound from above.  An exclusive lower
     bound is rewound by the format's precision so records tied at the bookmark are read again;
-    ``lookback`` widens every start further (late-arriving records).
+    ``lookback`` widens a run's start further (late-arriving records).  ``on_key`` says the
+    filter is on the replication key itself: only then can records be filtered client-side
+    to a window (Shopify's first load filters ``created_at`` but keeps ``updated_at``).
     """
 
     field: str
     op: Op = Op.GTE
-    format: TimestampFormat = ISO8601_Z
+    format: FilterFormat = ISO8601_Z
     upper_field: str | None = None
     upper_op: Op = Op.LT
-    lookback: timedelta = timedelta(0)
+    lookback: Span = timedelta(0)
+    on_key: bool = True
 
     @property
-    def rewind(self) -> timedelta:
-        return timedelta(0) if self.op.inclusive else self.format.precision
+    def rewind(self) -> Any:
+        """How far an exclusive lower bound is moved back (None for an inclusive one)."""
+        return None if self.op.inclusive else self.format.precision
 
     @property
     def bounded(self) -> bool:
         return self.upper_field is not None
 
-    def with_lookback(self, lookback: timedelta) -> ApiFilter:
-        return ApiFilter(
-            self.field, self.op, self.format, self.upper_field, self.upper_op, lookback
-        )
+    def with_lookback(self, lookback: Span) -> ApiFilter:
+        return replace(self, lookback=lookback)
 
-    def effective_start(self, start: datetime) -> datetime:
+    def effective_start(self, start: Any) -> Any:
         """Where a request starting at ``start`` really starts, after lookback and rewind."""
-        return self.format.floor(start - self.lookback - self.rewind)
+        moved = start - self.lookback if self.lookback else start
+        if self.rewind:
+            moved = moved - self.rewind
+        return self.format.floor(moved)
 
-    def bounds(self, start: datetime | None, end: datetime | None) -> list[Bound]:
+    def bounds(self, start: Any, end: Any) -> list[Bound]:
         """The rendered range for records with ``start <= key < end`` (a superset when the
         format is coarse: over-reading is harmless to an upserting loader, missing is not).
         No ``start`` means no lower bound: read from the beginning."""
@@ -93,21 +101,28 @@ class ApiFilter:
             text += f"; rewound {_span(self.rewind)} for ties"
         if self.lookback:
             text += f"; lookback {_span(self.lookback)}"
+        if not self.on_key:
+            text += " (not the key: read whole per window)"
         return text
 
 
 @dataclass(frozen=True)
 class Incremental:
-    """The contract: ``replication_key`` is the record field kept in state (as UTC ISO 8601);
-    ``api_filter`` what it becomes in requests.  ``historical_filter``, if given, is used
-    instead while there is no bookmark yet (e.g. Shopify's first load by ``created_at_min``).
-    ``window`` is the default backfill window when the filter can bound from above.
+    """The contract: ``replication_key`` is the record field kept in state (in its ``key``
+    kind's canonical form); ``api_filter`` what it becomes in requests.  ``historical_filter``,
+    if given, is used instead while there is no bookmark yet (e.g. Shopify's first load by
+    ``created_at_min``).  ``windows`` cuts a run's range when the filter can bound from above.
+    ``sorted``: the API returns records in ascending key order, so the first page of a run's
+    whole range shows where the data starts (windows then start there, not at ``start_date``)
+    and a range too large for one page can be sliced and fetched concurrently.
     Without an ``api_filter`` the stream reads everything and keeps only what is newer."""
 
     replication_key: str
     api_filter: ApiFilter | None = None
     historical_filter: ApiFilter | None = None
-    window: timedelta | None = None
+    windows: WindowPolicy = field(default=ONE_RANGE)
+    key: KeyKind = field(default=ISO_INSTANT)
+    sorted: bool = False
 
     def filter_for(self, has_bookmark: bool) -> ApiFilter | None:
         if not has_bookmark and self.historical_filter is not None:
@@ -123,7 +138,9 @@ class Incremental:
         return text
 
 
-def _span(delta: timedelta) -> str:
+def _span(delta: Span) -> str:
+    if isinstance(delta, int):
+        return f"{delta} ids"
     seconds = delta.total_seconds()
     for unit, size in (
         ("d", 86_400),

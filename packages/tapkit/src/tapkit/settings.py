@@ -10,7 +10,11 @@ from singer_sdk import typing as th
 from tapkit.timeformats import parse_instant
 
 
-def common_settings(*, start_date_required: bool = True) -> list[th.Property]:
+def common_settings(
+    *, start_date_required: bool = True, max_concurrent_requests: int = 1
+) -> list[th.Property]:
+    """The shared settings; ``max_concurrent_requests`` is the tap's default, what its API's
+    limits comfortably allow."""
     return [
         th.Property(
             "start_date",
@@ -67,6 +71,13 @@ def common_settings(*, start_date_required: bool = True) -> list[th.Property]:
             description="Percent of the API's documented rate limits to use client-side (0 turns client-side "
             "throttling off). An integer: Meltano 4.4 cannot pass a decimal setting from an environment variable.",
         ),
+        th.Property(
+            "max_concurrent_requests",
+            th.IntegerType,
+            default=max_concurrent_requests,
+            description="Windows (or slices of a large range) fetched at once, under the same rate "
+            "limits; records and state still go out in order. 1 sends one request at a time.",
+        ),
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ]
 
@@ -100,6 +111,7 @@ def check_common_config(config: Mapping[str, Any]) -> list[str]:
         ("request_timeout_seconds", 1),
         ("max_retries", 1),
         ("max_retry_after_seconds", 0),
+        ("max_concurrent_requests", 1),
     ):
         value = config.get(name)
         if value is not None and (

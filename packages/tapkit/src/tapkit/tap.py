@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from singer_sdk import Stream, Tap
@@ -17,7 +18,8 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 from tapkit.settings import check_common_config
-from tapkit.stream import InvalidRecordError
+from tapkit.stream import EngineStream, InvalidRecordError
+from tapkit.windows import WindowTooLongError
 
 EXPECTED_FAILURES = (FatalAPIError, InvalidRecordError)
 
@@ -37,10 +39,28 @@ class PoliteTap(Tap):
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
         errors += check_common_config(self.config) + self.check_config()
+        if not errors:
+            errors += self._check_windows()
         if errors and raise_errors:
             raise ConfigValidationError(
                 f"{self.name} settings are invalid: " + "; ".join(errors), errors=errors
             )
+        return errors
+
+    def _check_windows(self) -> list[str]:
+        """A window setting longer than a stream's API maximum, named before any request."""
+        days = self.config.get("backfill_window_days")
+        if not days:
+            return []
+        errors = []
+        for stream_class in self.stream_classes:
+            contract = getattr(stream_class, "incremental", None)
+            if not issubclass(stream_class, EngineStream) or contract is None:
+                continue
+            try:
+                contract.windows.with_length(timedelta(days=int(days)))
+            except WindowTooLongError as exc:
+                errors.append(f"{exc} (stream {getattr(stream_class, 'name', '?')})")
         return errors
 
     @classmethod

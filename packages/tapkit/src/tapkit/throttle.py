@@ -5,18 +5,15 @@ server-side bucket the API reports in every answer (Shopify's ``X-Shopify-Shop-A
 32/40``): the server's count corrects the local estimate, so requests made by other clients of
 the same shop are accounted for too.
 
-Each ``Limit`` ("75/s", "750/m") is enforced as a sliding window: a request goes out only if
-fewer than N went out in the last period.  That is a token bucket whose tokens come back one
-period after they were spent; unlike a bucket that refills continuously, it never allows more
-than N in *any* window, so it stays under servers that count in fixed windows (Klaviyo) as
-well as under ones that use buckets (our sandbox), at the same sustained rate.
+Each ``Limit`` ("75/s", "750/m") is a token bucket that refills continuously, the way
+Klaviyo documents its burst and steady limits: a sliding window would instead hold request
+751 until a full minute after the first, though the server's bucket has refilled by then.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,8 +36,19 @@ class Limit:
         return Limit(max(1, int(self.requests * factor)), self.per_seconds)
 
 
+#: Tokens short of one that still count as one: float rounding must not leave a request
+#: waiting for a remainder too small to refill.
+_EPSILON = 1e-9
+
+
 class Throttle:
-    """Thread-safe; ``clock`` and ``sleep`` are injectable for tests."""
+    """A token bucket per limit, all of which a request needs a token from.
+
+    Each bucket holds at most ``requests`` tokens, starts full and refills continuously at
+    ``requests / per_seconds`` tokens a second, as Klaviyo's burst and steady buckets do: a
+    full bucket lets a burst through at once, then requests go out at the steady rate.
+    Thread-safe (a waiting request holds the others back, so they leave in order);
+    ``clock`` and ``sleep`` are injectable for tests."""
 
     def __init__(
         self,
@@ -51,23 +59,33 @@ class Throttle:
         self.limits = limits
         self._clock = clock
         self._sleep = sleep
-        self._sent = [deque[float](maxlen=limit.requests) for limit in limits]
+        now = clock()
+        self._tokens = [float(limit.requests) for limit in limits]
+        self._rates = [limit.requests / limit.per_seconds for limit in limits]
+        self._at = now
         self._lock = threading.Lock()
         self.waited = 0.0
+
+    def _refill(self, now: float) -> None:
+        elapsed = now - self._at
+        self._at = now
+        for index, limit in enumerate(self.limits):
+            self._tokens[index] = min(
+                float(limit.requests), self._tokens[index] + elapsed * self._rates[index]
+            )
 
     def acquire(self) -> float:
         """Block until a request may go out; return the seconds waited."""
         waited = 0.0
         with self._lock:
             while True:
-                now = self._clock()
+                self._refill(self._clock())
                 wait = max(
-                    (sent[0] + limit.per_seconds - now if len(sent) == limit.requests else 0.0)
-                    for limit, sent in zip(self.limits, self._sent, strict=True)
+                    ((1.0 - tokens) / rate if tokens < 1.0 - _EPSILON else 0.0)
+                    for tokens, rate in zip(self._tokens, self._rates, strict=True)
                 )
                 if wait <= 0:
-                    for sent in self._sent:
-                        sent.append(now)
+                    self._tokens = [tokens - 1.0 for tokens in self._tokens]
                     self.waited += waited
                     return waited
                 self._sleep(wait)

@@ -7,9 +7,11 @@ bookmark is floored to it before rendering, and an exclusive filter rewinds by i
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
 
 import pendulum
 
@@ -115,6 +117,14 @@ EPOCH_SECONDS = TimestampFormat(
     lambda moment: int(moment.timestamp()),
     lambda value: pendulum.from_timestamp(int(value), tz=UTC),
 )
+_EPOCH = pendulum.datetime(1970, 1, 1, tz=UTC)
+EPOCH_MILLIS = TimestampFormat(
+    "epoch-millis",
+    "1704164645000",
+    timedelta(milliseconds=1),
+    lambda moment: calendar.timegm(moment.utctimetuple()) * 1000 + moment.microsecond // 1000,
+    lambda value: pendulum.instance(_EPOCH + timedelta(milliseconds=int(value))),
+)
 
 FORMATS = {
     f.name: f
@@ -126,8 +136,73 @@ FORMATS = {
         YYYYMMDD,
         SQLSERVER_MILLIS,
         EPOCH_SECONDS,
+        EPOCH_MILLIS,
     )
 }
+
+
+class FilterFormat(Protocol):
+    """How a key value is written into a filter: a ``TimestampFormat`` for instants, or one
+    of the two below.  ``precision`` is the smallest step it expresses, in the key's units."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def example(self) -> str: ...
+
+    @property
+    def precision(self) -> Any: ...
+
+    def floor(self, value: Any) -> Any: ...
+
+    def ceil(self, value: Any) -> Any: ...
+
+    def render(self, value: Any) -> str | int: ...
+
+
+@dataclass(frozen=True)
+class IntegerFormat:
+    """Integer keys (ids, sequences), sent as numbers."""
+
+    name: str = "integer"
+    example: str = "12345"
+    precision: int = 1
+
+    def floor(self, value: int) -> int:
+        return int(value)
+
+    def ceil(self, value: int) -> int:
+        return int(value)
+
+    def render(self, value: int) -> int:
+        return int(value)
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """Date keys, written with a ``strftime`` pattern."""
+
+    name: str = "date"
+    example: str = "2024-01-02"
+    pattern: str = "%Y-%m-%d"
+    precision: timedelta = timedelta(days=1)
+
+    def floor(self, value: date) -> date:
+        return value.date() if isinstance(value, datetime) else value
+
+    def ceil(self, value: date) -> date:
+        if isinstance(value, datetime):
+            day = value.date()
+            return day if value.time() == time(0) else day + timedelta(days=1)
+        return value
+
+    def render(self, value: date) -> str:
+        return self.floor(value).strftime(self.pattern)
+
+
+INTEGER = IntegerFormat()
+DATE = DateFormat()
 
 
 def canonical(moment: datetime) -> str:
