@@ -52,8 +52,27 @@ def median(values: list[float]) -> float:
 class Sandbox:
     """``python -m sandbox klaviyo`` in its own process, so its CPU is not the client's."""
 
-    def __init__(self, profiles: int, events: int, *, rate_limits: bool = False, seed: int = 7):
-        self.args = klaviyo_command(0, seed, profiles, events, rate_limits=rate_limits)
+    def __init__(
+        self,
+        profiles: int,
+        events: int,
+        *,
+        rate_limits: bool = False,
+        seed: int = 7,
+        frozen_clock: bool = False,
+        latency_ms: float = 0,
+        latency_per_record_ms: float = 0,
+    ):
+        self.args = klaviyo_command(
+            0,
+            seed,
+            profiles,
+            events,
+            rate_limits=rate_limits,
+            frozen_clock=frozen_clock,
+            latency_ms=latency_ms,
+            latency_per_record_ms=latency_per_record_ms,
+        )
         self.process: subprocess.Popen[str] | None = None
         self.api_url = ""
 

@@ -1,7 +1,7 @@
-"""The benchmark suite, B1 to B7, on the sandbox and an embedded Postgres: one table, and the
+"""The benchmark suite, B1 to B8, on the sandbox and an embedded Postgres: one table, and the
 same results as JSON and Markdown with the machine they ran on.
 
-    uv run python bench/run.py            # the full suite (under 15 minutes on 2 cores)
+    uv run python bench/run.py            # the full suite (B1-B7 under 15 minutes on 2 cores; B8: README)
     uv run python bench/run.py --smoke    # tiny sizes, one run each: that it works, not how fast
 
 Figures are medians of ``--runs`` runs; every ratio is taken within one run of this command, so
@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from common import ROOT, Result, machine
+from concurrency import PageTime, concurrency
 from extraction import serving_and_extraction, under_rate_limits
 from loading import load_rates, peak_memory
 from pipeline import end_to_end, rerun_without_changes
@@ -39,6 +40,8 @@ class Sizes:
     rerun: tuple[int, int]
     memory: tuple[int, int]
     load: int
+    concurrency: tuple[int, int]  # B8: profiles, events
+    page_time: PageTime  # B8: the sandbox's modelled latency
 
 
 FULL = Sizes(
@@ -49,6 +52,8 @@ FULL = Sizes(
     rerun=(5_000, 20_000),
     memory=(100_000, 1_000_000),
     load=50_000,
+    concurrency=(20_000, 100_000),
+    page_time=PageTime(base_ms=250, per_record_ms=0.5),
 )
 SMOKE = Sizes(
     extraction=2_000,
@@ -58,6 +63,9 @@ SMOKE = Sizes(
     rerun=(300, 1_000),
     memory=(1_000, 2_000),
     load=1_000,
+    concurrency=(300, 2_000),
+    # every empty window of the history since 2000 is a request: keep each one short
+    page_time=PageTime(base_ms=10, per_record_ms=0.05),
 )
 
 
@@ -128,7 +136,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes, runs = (SMOKE, args.runs or 1) if args.smoke else (FULL, args.runs or 3)
     out = args.out or ROOT / "bench"
-    wanted = set(args.only.upper().split(",")) if args.only else {f"B{i}" for i in range(1, 8)}
+    wanted = set(args.only.upper().split(",")) if args.only else {f"B{i}" for i in range(1, 9)}
     started = time.perf_counter()
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="tapworks-bench-") as scratch:
@@ -150,6 +158,7 @@ def main() -> None:
                 ({"B5"}, lambda: rerun_without_changes(*sizes.rerun, workdir, pg)),
                 ({"B6"}, lambda: peak_memory(sizes.memory, workdir, pg)),
                 ({"B7"}, lambda: load_rates(sizes.load, runs, workdir, pg)),
+                ({"B8"}, lambda: concurrency(*sizes.concurrency, sizes.page_time, runs, workdir)),
             ]
             for ids, step in steps:
                 if ids & wanted:

@@ -1,12 +1,14 @@
 """tap-klaviyo as singer-sdk runs a tap out of the box, for B3's stock configuration: the stock
-message writer, singer-sdk's own page loop (no prefetch) and record path (conformance and
-selection walks on every record). It keeps the tap's requests, so the data is the same."""
+message writer, singer-sdk's own record path (conformance and selection walks on every record)
+and one request at a time, fetched on the main thread (no overlap of fetching and parsing).
+It keeps the tap's requests, so the data is the same."""
 
-from singer_sdk import RESTStream
+from singer_sdk import Stream
 from singer_sdk.singerlib.encoding.simple import SimpleSingerWriter
 
 from tap_klaviyo.tap import TapKlaviyo
-from tapkit.stream import PoliteRESTStream
+from tapkit.engine import Engine
+from tapkit.stream import EngineStream
 
 
 class StockTapKlaviyo(TapKlaviyo):
@@ -14,6 +16,6 @@ class StockTapKlaviyo(TapKlaviyo):
 
 
 if __name__ == "__main__":
-    PoliteRESTStream.request_records = RESTStream.request_records  # type: ignore[method-assign]
-    PoliteRESTStream._generate_record_messages = RESTStream._generate_record_messages  # type: ignore[method-assign]
+    EngineStream.engine = property(lambda self: Engine(None))  # type: ignore[method-assign,assignment]
+    EngineStream._generate_record_messages = Stream._generate_record_messages  # type: ignore[method-assign]
     StockTapKlaviyo.cli()

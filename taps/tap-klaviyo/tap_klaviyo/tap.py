@@ -19,6 +19,7 @@ class TapKlaviyo(PoliteTap):
     name = "tap-klaviyo"
     package_name = "tapworks-tap-klaviyo"
     stream_classes = STREAMS
+    endpoint_prefix = "/api"
 
     config_jsonschema = th.PropertiesList(
         th.Property(

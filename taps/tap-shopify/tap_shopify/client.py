@@ -48,8 +48,7 @@ class ShopifyStream(PoliteRESTStream):
     secret_settings = ("access_token",)
     utc_timestamps = True  # Shopify writes the shop's offset; loaders get UTC
     records_key: ClassVar[str | None] = None  # set per stream: the envelope key
-    #: Parameters every first request carries (e.g. ``status=any``).
-    fixed_params: ClassVar[dict[str, str]] = {}
+    rate_limit_description = "the shop's bucket (40, leaking `calls_per_second`), read from `X-Shopify-Shop-Api-Call-Limit`"
     #: Whether the endpoint pages with ``Link`` headers (locations does not).
     paged: ClassVar[bool] = True
 
@@ -73,7 +72,11 @@ class ShopifyStream(PoliteRESTStream):
         if scale <= 0:
             return None
         leak = float(self.config.get("calls_per_second", 2)) * scale
-        return self.shared("shop-bucket", lambda: LeakyBucket(40, leak, sleep=self.sleep))
+        # room for every request in flight, and a little for the shop's other apps
+        headroom = self.max_concurrent_requests + 2
+        return self.shared(
+            "shop-bucket", lambda: LeakyBucket(40, leak, headroom=headroom, sleep=self.sleep)
+        )
 
     def observe_response(self, response: requests.Response) -> None:
         used, _, size = (response.headers.get(CALL_LIMIT_HEADER) or "").partition("/")

@@ -123,6 +123,7 @@ class InventoryLevelsStream(ShopifyStream):
     primary_keys = ("inventory_item_id", "location_id")
     incremental = updated_since(bounded=False)
     parent_stream_type = LocationsStream
+    partitioned_by = ("location_id",)
 
     def context_params(self, context: Context | None) -> dict[str, Any]:
         assert context is not None

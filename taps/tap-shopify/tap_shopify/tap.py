@@ -22,6 +22,7 @@ class TapShopify(PoliteTap):
     name = "tap-shopify"
     package_name = "tapworks-tap-shopify"
     stream_classes = STREAMS
+    endpoint_prefix = "/admin/api/{version}"
 
     config_jsonschema = th.PropertiesList(
         th.Property(

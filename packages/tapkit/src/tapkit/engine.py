@@ -26,41 +26,18 @@ record are told apart by primary key, so none is emitted twice.
 from __future__ import annotations
 
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from queue import SimpleQueue
+from functools import partial
 from typing import Any
 
 from tapkit.incremental import ApiFilter, Bound
 from tapkit.keys import KeyKind, KeyValue
+from tapkit.pool import Pool
+from tapkit.scheduler import Scheduler, Span
+from tapkit.transport import Fetch, Page, Record, Request
 from tapkit.windows import ONE_RANGE, Window, WindowPolicy
-
-Record = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Request:
-    """One window's read as the transport receives it: ``bounds`` already carry lookback,
-    rewind and the filter's granularity.  ``first_page_only``: the probe."""
-
-    window: Window
-    bounds: tuple[Bound, ...]
-    first_page_only: bool = False
-
-
-@dataclass
-class Page:
-    records: list[Record]
-    #: The server's clock when it answered (its ``Date``), if it said.
-    server_time: datetime | None = None
-    #: Whether another page follows.
-    more: bool = False
-
-
-Fetch = Callable[[Request], Iterable[Page]]
 
 
 @dataclass(frozen=True)
@@ -95,13 +72,15 @@ class Plan:
 
 
 class Engine:
-    """Runs plans on ``pool`` with at most ``in_flight`` windows fetched at once (the pool's
-    size bounds it too); at most twice that many windows are buffered ahead of the one being
-    emitted.  ``in_flight`` 1 sends one request at a time, in window order."""
+    """Runs plans on ``pool`` with at most ``in_flight`` requests at once (one per worker);
+    ``in_flight`` 1 sends one request at a time, in key order."""
 
-    def __init__(self, pool: Executor | None, in_flight: int = 1) -> None:
+    def __init__(
+        self, pool: Pool | None, in_flight: int = 1, halt: threading.Event | None = None
+    ) -> None:
         self.pool = pool
         self.in_flight = max(1, in_flight)
+        self.halt = halt
 
     def run(
         self, plan: Plan, fetch: Fetch, advance: Callable[[KeyValue], None], *, inline: bool = False
@@ -113,24 +92,20 @@ class Engine:
         start, end = plan.start, plan.end
         if api_filter is None or not api_filter.bounded:
             request = _request(plan, Window(start, end), first=True, upper=False)
-            yield from walk.window(request.window, self._one(request, fetch, inline))
-            walk.finish()
+            yield from self._emit(walk, plan, [request], fetch, inline)
             return
         windows = plan.windows.cut(start, end)
-        tied: frozenset[tuple[Any, ...]] = frozenset()
         if self._should_probe(plan):
             probe = Request(
                 Window(start, end), tuple(api_filter.bounds(start, end)), first_page_only=True
             )
-            pages = self._one(probe, fetch, inline)
-            yield from walk.window(probe.window, pages, advance_at_end=False)
+            yield from self._emit(walk, plan, [probe], fetch, inline=True, finish=False)
             if not walk.more:
                 walk.finish()
                 return
             if walk.newest is not None:  # else the page held only records before the start
                 resume = walk.newest
-                tied = walk.tied_at(resume)
-                walk.advance_to(resume, walk.server_time)
+                walk.skip = walk.tied_at(resume)
                 # the same window edges as without the probe (data-independent), less the
                 # windows wholly before where the data starts
                 windows = [w for w in windows if w.end > resume]
@@ -138,13 +113,10 @@ class Engine:
                 if len(windows) < plan.slices:
                     windows = plan.windows.slices(resume, end, plan.slices)
         requests = [
-            _request(plan, window, first=index == 0 and not tied)
+            _request(plan, window, first=index == 0 and not walk.skip)
             for index, window in enumerate(windows)
         ]
-        for request, pages in zip(requests, self._ordered(requests, fetch, inline), strict=True):
-            yield from walk.window(request.window, pages, skip=tied)
-            tied = frozenset()
-        walk.finish()
+        yield from self._emit(walk, plan, requests, fetch, inline)
 
     def _should_probe(self, plan: Plan) -> bool:
         return (
@@ -155,64 +127,49 @@ class Engine:
             and plan.start < plan.end
         )
 
-    # -- fetching ---------------------------------------------------------------------------
-
-    def _one(self, request: Request, fetch: Fetch, inline: bool) -> Iterator[Page]:
-        for pages in self._ordered([request], fetch, inline):
-            yield from pages
-
-    def _ordered(
-        self, requests: list[Request], fetch: Fetch, inline: bool
-    ) -> Iterator[Iterator[Page]]:
-        """Each request's pages, in request order, fetched up to ``in_flight`` at a time."""
+    def _emit(
+        self,
+        walk: _Walk,
+        plan: Plan,
+        requests: list[Request],
+        fetch: Fetch,
+        inline: bool,
+        *,
+        finish: bool = True,
+    ) -> Iterator[Record]:
+        """The requests' records in order: fetched here (``inline``, or without a pool), or
+        by the pool's workers, ahead of what is emitted and split as they go."""
         if inline or self.pool is None:
             for request in requests:
-                yield iter(fetch(request))
-            return
-        pool = self.pool
-        stop = threading.Event()
-        pending: deque[tuple[SimpleQueue[Any], Future[None]]] = deque()
-        todo = iter(requests)
-
-        def submit() -> None:
-            request = next(todo, None)
-            if request is not None:
-                inbox: SimpleQueue[Any] = SimpleQueue()
-                pending.append((inbox, pool.submit(_fill, fetch, request, inbox, stop)))
-
-        try:
-            for _ in range(2 * self.in_flight):
-                submit()
-            while pending:
-                inbox, _ = pending.popleft()
-                submit()
-                yield _drain(inbox)
-        finally:  # stopped early (an error, a closed generator): windows not started never start
-            stop.set()
-            for _, future in pending:
-                future.cancel()
+                yield from walk.window(Span(request, request.window.end), iter(fetch(request)))
+        else:
+            key_of = partial(_key, plan.key_field, plan.key.from_record)
+            scheduler = Scheduler(
+                self.pool,
+                self.in_flight,
+                fetch,
+                key_of=key_of if plan.sorted and plan.filters_key else None,
+                request_for=lambda window: _request(plan, window, first=False),
+                split_at=partial(_split_at, plan),
+                halt=self.halt,
+            )
+            for span in scheduler.spans(requests):
+                yield from walk.window(span, span.drain())
+        if finish:
+            walk.finish()
 
 
-_DONE = object()
+def _key(field_name: str, parse: Callable[[Any], KeyValue], record: Record) -> KeyValue | None:
+    raw = record.get(field_name)
+    return None if raw is None else parse(raw)
 
 
-def _fill(fetch: Fetch, request: Request, inbox: SimpleQueue[Any], stop: threading.Event) -> None:
-    try:
-        for page in fetch(request):
-            inbox.put(page)
-            if stop.is_set():
-                break
-    except BaseException as exc:  # handed to the consumer, raised where the window is emitted
-        inbox.put(exc)
-    finally:
-        inbox.put(_DONE)
-
-
-def _drain(inbox: SimpleQueue[Any]) -> Iterator[Page]:
-    while (item := inbox.get()) is not _DONE:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+def _split_at(plan: Plan, low: Any, high: Any) -> Any:
+    """Halfway between ``low`` and ``high``, on a value the filter can express exactly."""
+    middle = low + (high - low) / 2 if not isinstance(low, int) else (low + high) // 2
+    if plan.api_filter is not None:
+        middle = plan.api_filter.format.ceil(middle)
+    return middle if low < middle < high else None
 
 
 def _request(plan: Plan, window: Window, *, first: bool, upper: bool = True) -> Request:
@@ -246,41 +203,48 @@ class _Walk:
         #: server's clock at its first answer.
         self.more = False
         self.server_time: datetime | None = None
+        #: Primary keys the next window must not emit again (tied with the probe's last).
+        self.skip: frozenset[tuple[Any, ...]] = frozenset()
         self._newest_keys: list[tuple[Any, ...]] = []
 
-    def window(
-        self,
-        window: Window,
-        pages: Iterator[Page],
-        *,
-        advance_at_end: bool = True,
-        skip: frozenset[tuple[Any, ...]] = frozenset(),
-    ) -> Iterator[Record]:
+    def window(self, span: Span, pages: Iterator[Page]) -> Iterator[Record]:
+        """A span's records, kept to its range; the watermark after each page of a sorted
+        stream (everything before the page's last key is out) and at the span's end."""
         plan = self.plan
-        low = plan.keep_from if window.start == plan.start else window.start
-        high = window.end
+        start = span.start
+        low = plan.keep_from if start == plan.start else start
         check = plan.filters_key
         key_of = plan.key.from_record
         field_name = plan.key_field
+        skip, self.skip = self.skip, frozenset()
         server_time = None
         for page in pages:
             if server_time is None:
                 server_time = page.server_time
             self.more = page.more
+            high = span.end  # read per page: a split moves it before the page past it is queued
+            last = None
             for record in page.records:
                 raw = record.get(field_name)
                 value = None if raw is None else key_of(raw)
                 if value is not None and check:
                     if (low is not None and value < low) or (high is not None and value >= high):
                         continue
-                    if skip and value == window.start and self._pk(record) in skip:
+                    if skip and value == start and self._pk(record) in skip:
                         continue
                 if value is not None:
                     self._track(value, record)
+                    last = value
                 yield record
+            if plan.sorted and check and last is not None and not span.request.first_page_only:
+                self.advance_to(last, page.server_time)
         self.server_time = server_time
-        if advance_at_end and window.end is not None and window.end != plan.end:
-            self.advance_to(window.end, server_time)
+        end = span.end
+        if span.request.first_page_only:
+            if self.newest is not None and self.more:
+                self.advance_to(self.newest, server_time)
+        elif end is not None and end != plan.end:
+            self.advance_to(end, server_time)
 
     def _track(self, value: KeyValue, record: Record) -> None:
         # keys taken now: a consumer may add fields to the record once it is emitted

@@ -54,6 +54,8 @@ class KeyKind(Protocol):
         """The first run's start, from ``start_date``."""
         ...
 
+    def describe(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class Instant:
@@ -93,7 +95,7 @@ class Instant:
         return parse_instant(start_date) if start_date else None
 
     def describe(self) -> str:
-        return f"instant ({self.record_format.name if self.record_format else 'ISO 8601'})"
+        return f"instant, {self.record_format.name if self.record_format else 'ISO 8601'}"
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,11 @@ from singer_sdk.helpers.types import Context
 from singer_sdk.pagination import SinglePagePaginator
 
 from tapkit.auth import token_sent_with
-from tapkit.engine import Page, Request
 from tapkit.http import RetryPolicy, error_detail, retry_after_seconds, scrub
 from tapkit.incremental import Bound
 from tapkit.stream import EngineStream
 from tapkit.throttle import LeakyBucket, Limit, Throttle
+from tapkit.transport import Page, Request
 
 RETRIABLE_ERRORS = (
     ConnectionResetError,
@@ -42,6 +42,11 @@ RETRIABLE_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+
+
+#: Renewals one request may ask for: a token the API expires mid-run is renewed once, but
+#: with requests in flight a renewed token can expire again before a retry reaches the API.
+MAX_RENEWALS = 3
 
 
 class UnauthorizedError(FatalAPIError):
@@ -55,6 +60,13 @@ class UnauthorizedError(FatalAPIError):
 class PoliteRESTStream(EngineStream, RESTStream[Any]):
     #: The API's documented limits for this endpoint, e.g. ("75/s", "750/m").
     rate_limits: ClassVar[tuple[str, ...]] = ()
+    #: Other limits some configurations of the endpoint have, by name; ``rate_limit_variant``
+    #: picks one (e.g. Klaviyo's lower tier for profiles with predictive analytics).
+    rate_limit_variants: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: How the API limits requests, when it is not by ``rate_limits`` (for the docs).
+    rate_limit_description: ClassVar[str] = ""
+    #: Parameters every first request carries (e.g. Shopify's ``status=any``).
+    fixed_params: ClassVar[dict[str, str]] = {}
     #: Key of the records array in a response document (None: the document is the array).
     records_key: ClassVar[str | None] = "data"
     #: Waits go through here, so tests can record them instead of sleeping.
@@ -95,14 +107,20 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
         """Paces requests: the documented ``rate_limits`` by default; an API whose answers
         report a server-side bucket returns a ``shared`` ``LeakyBucket`` instead."""
         scale = self.rate_limit_scale
-        if not self.rate_limits or scale <= 0:
+        variant = self.rate_limit_variant()
+        limits = self.rate_limit_variants[variant] if variant else self.rate_limits
+        if not limits or scale <= 0:
             return None
         return self.shared(
-            self.rate_limit_key,
+            self.rate_limit_key + (f"+{variant}" if variant else ""),
             lambda: Throttle(
-                [Limit.parse(text).scaled(scale) for text in self.rate_limits], sleep=self.sleep
+                [Limit.parse(text).scaled(scale) for text in limits], sleep=self.sleep
             ),
         )
+
+    def rate_limit_variant(self) -> str | None:
+        """Which of ``rate_limit_variants`` this configuration is under (None: ``rate_limits``)."""
+        return None
 
     @property
     def rate_limit_scale(self) -> float:
@@ -159,7 +177,7 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
             prepared: requests.PreparedRequest, context: Context | None
         ) -> requests.Response:
             failures = throttled = 0
-            renewed = False
+            renewals = 0
             while True:
                 if (throttle := self.throttle) is not None:
                     throttle.acquire()
@@ -169,7 +187,7 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                     renew = getattr(self.authenticator, "renew", None)
                     if renew is None:
                         raise
-                    if renewed:
+                    if renewals >= MAX_RENEWALS:
                         hint = getattr(self.authenticator, "rejected_hint", str)()
                         raise FatalAPIError(
                             scrub(
@@ -177,8 +195,8 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                                 self._secrets(),
                             )
                         ) from None
-                    renewed = True
-                    renew(token_sent_with(prepared))
+                    renewals += 1
+                    renew(token_sent_with(prepared))  # renews once, whichever thread asks first
                     continue
                 except RetriableAPIError as exc:
                     response = exc.response
@@ -196,6 +214,8 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                     failures += 1
                     cause = f"{type(exc).__name__}: {exc}"
                 cause = scrub(cause, self._secrets())
+                if self.halted.is_set():
+                    raise FatalAPIError(f"{self.name}: stopped with the run; last error: {cause}")
                 if failures >= policy.max_tries:
                     raise FatalAPIError(
                         f"{self.name}: giving up on {self.path} after {failures} attempts; last error: {cause}. "

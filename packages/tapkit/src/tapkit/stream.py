@@ -13,8 +13,8 @@ State is written here, not by singer-sdk's record-by-record progress markers: se
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar
@@ -25,11 +25,13 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage
 
-from tapkit.engine import Engine, Page, Plan, Request
+from tapkit.engine import Engine, Plan
 from tapkit.incremental import ApiFilter, Incremental
 from tapkit.keys import ISO_INSTANT, Instant, Integer, KeyValue
+from tapkit.pool import WorkerPool
 from tapkit.sdk_private import pop_deselected_record_properties
 from tapkit.timeformats import canonical_instant
+from tapkit.transport import Page, Request
 from tapkit.validation import record_validator
 from tapkit.windows import WindowPolicy
 
@@ -50,6 +52,12 @@ class EngineStream(Stream):
     #: Rewrite every top-level date-time field in UTC (an API writing local offsets, such as
     #: a shop's ``-05:00``): Postgres' ``timestamp`` drops an offset it is given, silently.
     utc_timestamps: ClassVar[bool] = False
+    #: The setting (and its default, in minutes) that widens a run's start for late arrivals.
+    lookback_setting: ClassVar[tuple[str, int] | None] = None
+    #: Context keys of the stream's partitions (e.g. ``("list_id",)``), for the docs.
+    partitioned_by: ClassVar[tuple[str, ...]] = ()
+    #: Where a stream that makes no request of its own gets its records, for the docs.
+    derived_from: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -67,8 +75,13 @@ class EngineStream(Stream):
     # -- settings -----------------------------------------------------------------------------
 
     def api_filter(self, has_bookmark: bool) -> ApiFilter | None:
-        """The filter for this run; override to apply settings such as a configured lookback."""
-        return self.incremental.filter_for(has_bookmark) if self.incremental else None
+        """The filter for this run: with a bookmark, widened by ``lookback_setting``."""
+        found = self.incremental.filter_for(has_bookmark) if self.incremental else None
+        if found is None or not has_bookmark or self.lookback_setting is None:
+            return found
+        setting, default = self.lookback_setting
+        minutes = self.config.get(setting)
+        return found.with_lookback(timedelta(minutes=int(default if minutes is None else minutes)))
 
     def window_policy(self) -> WindowPolicy:
         """The contract's windows, shortened by ``backfill_window_days`` if set (checked
@@ -95,19 +108,27 @@ class EngineStream(Stream):
     def engine(self) -> Engine:
         """One thread pool serves the whole run; its size bounds requests in flight."""
         workers = self.max_concurrent_requests
-        pool = self.shared(
-            "pool", lambda: ThreadPoolExecutor(workers, thread_name_prefix="tapkit-fetch")
-        )
-        return Engine(pool, workers)
+        pool = self.shared("pool", lambda: WorkerPool(workers))
+        return Engine(pool, workers, self.halted)
+
+    @property
+    def halted(self) -> threading.Event:
+        """Set when the run ends, however: workers and retries still going stop."""
+        event: threading.Event = self.shared("halt", threading.Event)
+        return event
 
     # -- records ------------------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         inline = self.parent_stream_type is not None  # read per parent record: no overlap
         fetch = partial(self.fetch, context=context)
-        yield from self.engine.run(
-            self.plan(context), fetch, partial(self._advance, context), inline=inline
-        )
+        try:
+            yield from self.engine.run(
+                self.plan(context), fetch, partial(self._advance, context), inline=inline
+            )
+        except Exception:
+            self.halted.set()  # the run fails: fetching workers and retries still going stop
+            raise
 
     def plan(self, context: Context | None) -> Plan:
         """This run of the stream (or partition): from its bookmark or ``start_date`` to
@@ -136,7 +157,7 @@ class EngineStream(Stream):
             end,
             self.window_policy(),
             contract.sorted,
-            slices=2 * workers if workers > 1 else 0,
+            slices=workers,
             primary_keys=tuple(self.primary_keys or ()),
         )
 
@@ -263,8 +284,3 @@ def _without_nul(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nul(item) for item in value]
     return value
-
-
-def records_of(pages: Iterable[Page]) -> Iterator[dict[str, Any]]:
-    for page in pages:
-        yield from page.records

@@ -28,6 +28,8 @@ class PoliteTap(Tap):
     message_writer_class = MsgSpecWriter
     #: The tap's stream classes, in the order they sync.
     stream_classes: ClassVar[tuple[type[Stream], ...]] = ()
+    #: What stands before each stream's ``path`` in its URL, for the docs.
+    endpoint_prefix: ClassVar[str] = ""
 
     def discover_streams(self) -> list[Stream]:
         return [stream_class(tap=self) for stream_class in self.stream_classes]

@@ -1,4 +1,5 @@
-"""Test helpers for taps: run a tap's real CLI in a subprocess and read its Singer output.
+"""Test helpers for taps: run a tap's real CLI in a subprocess and read its Singer output;
+singer-sdk's standard tests against a sandbox; the generated README kept current.
 
 runner = TapRunner("tap_klaviyo", TapKlaviyo, tmp_path, base_config={...})
 run = runner(streams=["profiles"])            # select streams through a catalog
@@ -8,15 +9,17 @@ killed = runner.until(lambda m, ms: ...)      # SIGKILL the tap when a condition
 
 from __future__ import annotations
 
+import atexit
 import json
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from singer_sdk import Tap
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 Message = dict[str, Any]
 
@@ -128,3 +131,41 @@ def select(tap_class: type[Tap], config: dict[str, Any], streams: list[str]) -> 
             if metadata["breadcrumb"] == []:
                 metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
     return catalog
+
+
+class Startable(Protocol):
+    def start(self) -> Any: ...
+
+    def stop(self) -> None: ...
+
+
+def standard_test_class(
+    tap_class: type[Tap],
+    sandbox: Startable,
+    config: Callable[[Any], dict[str, Any]],
+    *,
+    max_records: int = 60,
+) -> type:
+    """singer-sdk's standard tap tests for every stream.  The suite builds its test class at
+    import, from a config: ``sandbox`` starts now, stops when the test process exits, and
+    ``config(sandbox)`` points the tap at it."""
+    sandbox.start()
+    atexit.register(sandbox.stop)
+    return get_tap_test_class(
+        tap_class=tap_class,
+        config=config(sandbox),
+        suite_config=SuiteConfig(max_records_limit=max_records),
+    )
+
+
+def check_generated(command: list[str]) -> None:
+    """Fail with the generator's own message if a generated file is out of date."""
+    done = subprocess.run(
+        [sys.executable, *command, "--check"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr or done.stdout
+
+
+def check_readme(module: str) -> None:
+    """The tap's README tables are what ``tapkit.docs`` generates from its declarations."""
+    check_generated(["-m", "tapkit.docs", module])

@@ -80,7 +80,8 @@ class WindowPolicy:
         width = (end - start) / count
         if isinstance(width, float):  # integer keys
             width = max(1, int(width))
-        edges = [start + width * index for index in range(count)] + [end]
+        # integer slices are at least 1 wide: with fewer ids than slices, edges past the end
+        edges = [edge for index in range(count) if (edge := start + width * index) < end] + [end]
         if isinstance(start, date) and not isinstance(start, datetime):
             edges = sorted(set(edges))
         pieces = [Window(a, b) for a, b in itertools.pairwise(edges) if a < b]
@@ -110,7 +111,7 @@ class WindowPolicy:
                 "calendar months" if self.every.count == 1 else f"{self.every.count}-month windows"
             )
         elif self.every is not None:
-            text = f"{_show(self.every)} windows"
+            text = f"windows of {_show(self.every)}"
         else:
             text = "one range"
         if self.api_maximum is not None:
