@@ -20,7 +20,8 @@ With ``sorted`` streams the first request is the first page of the whole range: 
 all there is, the run is one request; if not, windows start where its last record stands
 (not at ``start_date``, which may be decades before the data), and a range that has no
 natural windows is cut into ``slices`` fetched concurrently.  Records tied with that last
-record are told apart by primary key, so none is emitted twice.
+record are told apart by primary key, so none is emitted twice (without primary keys they
+are all emitted again: none is lost).
 """
 
 from __future__ import annotations
@@ -144,11 +145,13 @@ class Engine:
                 yield from walk.window(Span(request, request.window.end), iter(fetch(request)))
         else:
             key_of = partial(_key, plan.key_field, plan.key.from_record)
+            # a split needs an end to cut at: integer keys have none
+            splittable = plan.sorted and plan.filters_key and plan.end is not None
             scheduler = Scheduler(
                 self.pool,
                 self.in_flight,
                 fetch,
-                key_of=key_of if plan.sorted and plan.filters_key else None,
+                key_of=key_of if splittable else None,
                 request_for=lambda window: _request(plan, window, first=False),
                 split_at=partial(_split_at, plan),
                 halt=self.halt,
@@ -212,11 +215,16 @@ class _Walk:
         stream (everything before the page's last key is out) and at the span's end."""
         plan = self.plan
         start = span.start
-        low = plan.keep_from if start == plan.start else start
+        # the lookback belongs to the run's first window; after a probe has emitted records,
+        # a window at the start (the probe's last key, a slice's edge) is not the first
+        first = start == plan.start and self.newest is None
+        low = plan.keep_from if first else start
         check = plan.filters_key
         key_of = plan.key.from_record
         field_name = plan.key_field
         skip, self.skip = self.skip, frozenset()
+        if not plan.primary_keys:  # ties cannot be told apart: read them again, lose none
+            skip = frozenset()
         server_time = None
         for page in pages:
             if server_time is None:

@@ -53,16 +53,22 @@ class Span:
         """Pages still to fetch, at the pace so far (0 when that cannot be told)."""
         if self.done or not self.pages or self.last is None or self.start is None:
             return 0.0
-        covered = self.last - self.start
+        covered, left = _number(self.last - self.start), _number(self.end - self.last)
         if not covered:
             return 0.0
-        return self.pages * ((self.end - self.last) / covered)
+        return self.pages * (left / covered)
 
     def drain(self) -> Iterator[Page]:
         while (item := self.inbox.get()) is not _DONE:
             if isinstance(item, BaseException):
                 raise item
             yield item
+
+
+def _number(span: Any) -> float:
+    """A span of keys as a number: seconds for instants and dates (pendulum's intervals and
+    plain timedeltas do not divide each other), the count for integers."""
+    return span.total_seconds() if hasattr(span, "total_seconds") else float(span)
 
 
 class Scheduler:
