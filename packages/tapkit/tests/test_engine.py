@@ -882,11 +882,6 @@ def test_ties_at_the_probes_last_record_without_primary_keys_are_read_again(
     check_prefix(run, source)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ApiFilter.bounds floors an inclusive upper bound (LTE): records between the "
-    "floored edge and a window end with a fraction the filter cannot write are lost",
-)
 def test_an_inclusive_upper_bound_coarser_than_the_key_loses_nothing() -> None:
     start = at(2024, 3, 10, 0, 0, 0, 500000)  # a start_date with a fraction: so are all edges
     offsets = [(1, -300), (1, 100), (2, -100), (3, 0)]  # (window edge, milliseconds from it)

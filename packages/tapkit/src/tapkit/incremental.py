@@ -88,7 +88,7 @@ class ApiFilter:
                 Bound(self.field, self.op, self.format.render(self.effective_start(start)))
             )
         if end is not None and self.upper_field is not None:
-            edge = self.format.ceil(end) if self.upper_op is Op.LT else self.format.floor(end)
+            edge = self.format.ceil(end)  # LT or LTE: a superset; the engine drops the excess
             found.append(Bound(self.upper_field, self.upper_op, self.format.render(edge)))
         return found
 
