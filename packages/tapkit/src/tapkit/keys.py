@@ -30,6 +30,7 @@ from tapkit.timeformats import (
     TimestampFormat,
     canonical,
     parse_instant,
+    read_instant,
 )
 
 #: A parsed key value: what windows are cut over and records compared by.
@@ -67,16 +68,7 @@ class Instant:
     def from_record(self, value: Any) -> datetime:
         fmt = self.record_format
         if fmt is None:
-            if isinstance(value, datetime):
-                return value if value.tzinfo else value.replace(tzinfo=UTC)
-            if isinstance(value, str) and len(value) > 10:
-                try:
-                    moment = datetime.fromisoformat(value)
-                except ValueError:
-                    pass
-                else:
-                    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-            return parse_instant(value)
+            return read_instant(value)
         if fmt is EPOCH_SECONDS or fmt is EPOCH_MILLIS:
             unit = timedelta(seconds=1) if fmt is EPOCH_SECONDS else timedelta(milliseconds=1)
             return _EPOCH + unit * _number(value)
