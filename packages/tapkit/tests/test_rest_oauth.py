@@ -38,6 +38,7 @@ class Api:
 
     url: str = ""
     revoked: bool = False
+    refuse_tokens: bool = False  # the token endpoint grants tokens the API then refuses
     expire_after: int | None = None  # every token dies after this many API answers
     grants: int = 0
     issued: list[str] = field(default_factory=list)
@@ -55,8 +56,10 @@ class Api:
 
     def items(self, token: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         with self.lock:
-            if token not in self.issued or (
-                self.expire_after is not None and self.used.get(token, 0) >= self.expire_after
+            if (
+                self.refuse_tokens
+                or token not in self.issued
+                or (self.expire_after is not None and self.used.get(token, 0) >= self.expire_after)
             ):
                 return 401, {"message": "token expired"}
             self.used[token] = self.used.get(token, 0) + 1
@@ -184,4 +187,32 @@ def test_a_revoked_client_fails_naming_the_credential_setting(
     with pytest.raises(FatalAPIError) as failure:
         run(api, capfd)
     assert "client_secret" in str(failure.value)
+    assert_no_secret(api, str(failure.value))
+
+
+def test_tokens_dying_after_every_answer_under_four_threads_do_not_fail_the_run(
+    api: Api, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # the worst race: a token renewed for one thread is used up by another before the first
+    # one's retry arrives; an expiry is not a refusal, so the run goes on
+    api.expire_after = 1
+    messages, err = run(api, capfd)
+    records = [m["record"] for m in messages if m["type"] == "RECORD"]
+    expected = [i for i in ITEMS if i["updated"] < (START + timedelta(days=40)).isoformat()]
+    assert sorted(r["id"] for r in records) == [i["id"] for i in expected]
+    assert api.grants == 10  # one token per answer, none wasted
+    assert_no_secret(api, json.dumps(messages), err)
+
+
+def test_freshly_granted_tokens_the_api_refuses_fail_after_one_renewal(
+    api: Api, capfd: pytest.CaptureFixture[str]
+) -> None:
+    api.refuse_tokens = True
+    with pytest.raises(FatalAPIError) as failure:
+        run(api, capfd)
+    assert "after renewing the token" in str(failure.value)
+    assert "client_id" in str(failure.value)
+    # the first token, then one renewal per request in flight at most (each request renews
+    # once; a thread whose first token was already the renewed one may renew it once more)
+    assert 2 <= api.grants <= 1 + 4
     assert_no_secret(api, str(failure.value))

@@ -4,6 +4,11 @@
 One instance serves every stream of a tap, from several threads at once. A token is renewed
 once, under a lock, shortly before it expires; after a 401 the REST layer calls
 ``renew(token_sent_with(request))``, which renews only if no other thread has done so already.
+The REST layer reports every answer to ``accepted``. Once the API has answered one of the run's
+tokens, a 401 is an expiry and is renewed as often as it happens. Before that, a 401 is renewed
+once, and a second one is fatal: the API refuses this client's tokens. (Whether this exact token
+was answered is not a usable test: with requests in flight, another thread may have been answered
+with it and not yet said so.)
 Every token and secret this module sees is listed by ``secrets()`` so the REST layer can scrub
 it, and this module scrubs them from everything it logs or raises.
 
@@ -106,6 +111,7 @@ class OAuth2Grant(OAuthAuthenticator):
         self._sleep = sleep
         self._lock = threading.Lock()
         self._issued: _Issued | None = None
+        self._answered = False  # has the API answered a request carrying one of our tokens?
         self._secrets: list[str] = [str(config[client_secret_setting])]
         if client_auth == "client_secret_basic":  # a token endpoint may echo the header
             self._secrets.append(self._basic_credentials())
@@ -133,6 +139,15 @@ class OAuth2Grant(OAuthAuthenticator):
             if issued is None or issued.token == rejected:
                 issued = self._fetch()
             return issued.token
+
+    def accepted(self) -> None:
+        """The API answered a request carrying one of our tokens: from now on a 401 means a
+        token expired, not that the API refuses this client's tokens."""
+        self._answered = True
+
+    @property
+    def answered(self) -> bool:
+        return self._answered
 
     def secrets(self) -> list[str]:
         """Every value to scrub from logs and errors: the client secret, refresh tokens and

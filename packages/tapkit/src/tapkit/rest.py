@@ -44,9 +44,10 @@ RETRIABLE_ERRORS = (
 )
 
 
-#: Renewals one request may ask for: a token the API expires mid-run is renewed once, but
-#: with requests in flight a renewed token can expire again before a retry reaches the API.
-MAX_RENEWALS = 3
+#: Renewals one request may ask for once the API has answered one of the run's tokens (so a 401
+#: is an expiry): with requests in flight, a renewed token can expire again before this request's
+#: retry reaches the API. Before any answer, a 401 is renewed once only.
+MAX_EXPIRIES = 10
 
 
 class UnauthorizedError(FatalAPIError):
@@ -177,25 +178,27 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
             prepared: requests.PreparedRequest, context: Context | None
         ) -> requests.Response:
             failures = throttled = 0
-            renewals = 0
+            refused = expired = 0
             while True:
                 if (throttle := self.throttle) is not None:
                     throttle.acquire()
                 try:
-                    return func(prepared, context)
+                    answer = func(prepared, context)
+                    accepted = getattr(self.authenticator, "accepted", None)
+                    if accepted is not None:
+                        accepted()
+                    return answer
                 except UnauthorizedError:
-                    renew = getattr(self.authenticator, "renew", None)
+                    authenticator = self.authenticator
+                    renew = getattr(authenticator, "renew", None)
                     if renew is None:
                         raise
-                    if renewals >= MAX_RENEWALS:
-                        hint = getattr(self.authenticator, "rejected_hint", str)()
-                        raise FatalAPIError(
-                            scrub(
-                                f"{self.name}: 401 from {self.path} after renewing the token: {hint}",
-                                self._secrets(),
-                            )
-                        ) from None
-                    renewals += 1
+                    if getattr(authenticator, "answered", False):
+                        expired += 1
+                    else:
+                        refused += 1
+                    if refused > 1 or expired > MAX_EXPIRIES:
+                        raise FatalAPIError(self._unauthorized_message(refused > 1)) from None
                     renew(token_sent_with(prepared))  # renews once, whichever thread asks first
                     continue
                 except RetriableAPIError as exc:
@@ -232,6 +235,19 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                 self.sleep(wait)
 
         return polite
+
+    def _unauthorized_message(self, fresh_token_refused: bool) -> str:
+        if fresh_token_refused:
+            hint = getattr(self.authenticator, "rejected_hint", str)()
+            text = f"{self.name}: 401 from {self.path} after renewing the token: {hint}"
+        else:
+            text = (
+                f"{self.name}: 401 from {self.path} {MAX_EXPIRIES + 1} times in a row although the API "
+                "accepted this client's tokens earlier in the run: the tokens were revoked, or the API "
+                "grants them a lifetime shorter than a request takes. Check the credentials, or lower "
+                "max_concurrent_requests."
+            )
+        return scrub(text, self._secrets())
 
     def _throttled_wait(
         self, response: requests.Response, policy: RetryPolicy, throttled: int
