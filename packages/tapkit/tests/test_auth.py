@@ -24,6 +24,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 from tapkit.auth import ClientCredentials, OAuth2Grant, RefreshToken, token_sent_with
+from tapkit.testing import json_api
 
 CLIENT_ID = "client-1234"
 CLIENT_SECRET = "s3cret/+client=secret"  # symbols, so the URL-encoded echo is scrubbed too
@@ -111,33 +112,14 @@ class TokenServer:
 def server(caplog: pytest.LogCaptureFixture) -> Iterator[TokenServer]:
     state = TokenServer()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-            self.answer(*state.token(body, self.headers.get("Authorization", "")))
+    def answer(method: str, path: str, headers: Any, body: str) -> tuple[int, Any]:
+        authorization = headers.get("Authorization", "")
+        return state.token(body, authorization) if method == "POST" else state.items(authorization)
 
-        def do_GET(self) -> None:
-            self.answer(*state.items(self.headers.get("Authorization", "")))
-
-        def answer(self, status: int, body: dict[str, Any] | str) -> None:
-            content = (json.dumps(body) if isinstance(body, dict) else body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    caplog.set_level(logging.DEBUG)
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with json_api(answer) as url:
+        state.url = url
+        caplog.set_level(logging.DEBUG)
+        yield state
     # whatever a test did, nothing logged may carry a token or the client secret
     for record in caplog.get_records("setup") + caplog.get_records("call"):
         text = record.getMessage()

@@ -442,16 +442,6 @@ def test_instant_keys_full_sync(
     assert len(run.ids) > 40
 
 
-DATE_POLICIES = [
-    pytest.param(ONE_RANGE, 0, id="one-range"),
-    pytest.param(ONE_RANGE, 5, id="slices"),
-    pytest.param(WindowPolicy(timedelta(days=7)), 0, id="7-days"),
-    pytest.param(WindowPolicy(Months()), 0, id="months"),
-    pytest.param(WindowPolicy(Months(), timedelta(days=7)), 0, id="months-max-7d"),
-    pytest.param(WindowPolicy(Months(), timedelta(hours=24)), 0, id="months-max-24h"),
-]
-
-
 def date_source() -> list[Record]:
     days = [date(2023, 12, 20) + timedelta(days=n) for n in range(0, 110, 3)]
     days += [date(2024, 1, 3)] * 4 + [date(2024, 2, 1)] * 5 + [date(2024, 2, 29), date(2024, 3, 1)]
@@ -461,74 +451,67 @@ def date_source() -> list[Record]:
     return source
 
 
-def date_plan(
-    op: Op, policy: WindowPolicy, *, sorted: bool, slices: int = 0, **changes: Any
-) -> Plan:
-    plan = Plan(
-        DateKey(),
-        "day",
-        ApiFilter("day", op, DATE, upper_field="day"),
-        date(2024, 1, 3),
-        date(2024, 4, 2),
-        policy,
-        sorted,
-        slices,
-        ("id",),
-    )
-    return replace(plan, **changes)
-
-
-@pytest.mark.parametrize("sorted_", [True, False], ids=["sorted", "unsorted"])
-@pytest.mark.parametrize("op", [Op.GT, Op.GTE])
-@pytest.mark.parametrize(("policy", "slices"), DATE_POLICIES)
-def test_date_keys_full_sync(policy: WindowPolicy, slices: int, op: Op, sorted_: bool) -> None:
-    source = date_source()
-    plan = date_plan(op, policy, sorted=sorted_, slices=slices)
-    run = sync(plan, FakeApi(plan, source, page_size=3))
-    check_run(run, source)
-    assert run.final == date(2024, 4, 1)
-    assert date(2024, 4, 2) not in {key_of(plan, r) for r in run.records}  # the end: exclusive
-
-
-INTEGER_POLICIES = [
-    pytest.param(ONE_RANGE, 0, id="one-range"),
-    pytest.param(ONE_RANGE, 4, id="slices"),
-    pytest.param(WindowPolicy(10), 0, id="10-ids"),
-    pytest.param(WindowPolicy(25, 7), 0, id="25-ids-max-7"),
-]
-
-
 def integer_source() -> list[Record]:
     values = [*range(1, 200, 3), *([37] * 4), *([70] * 6), 179, 180, 181]
     return [{"id": f"r{n}", "seq": v} for n, v in enumerate(values)]
 
 
-def integer_plan(
-    op: Op, policy: WindowPolicy, *, sorted: bool, slices: int = 0, **changes: Any
-) -> Plan:
-    plan = Plan(
-        Integer(),
-        "seq",
-        ApiFilter("seq", op, INTEGER, upper_field="seq"),
-        37,
-        180,
-        policy,
-        sorted,
-        slices,
-        ("id",),
-    )
-    return replace(plan, **changes)
+@dataclass(frozen=True)
+class Discrete:
+    """A key kind with whole steps (dates, integers): its field, filter format, source and
+    the run's range, and the newest key the source has in that range."""
+
+    key: Any
+    field: str
+    format: FilterFormat
+    source: Callable[[], list[Record]]
+    start: KeyValue
+    end: KeyValue
+    newest: KeyValue
+
+    def plan(
+        self, op: Op, policy: WindowPolicy, *, sorted: bool, slices: int = 0, **changes: Any
+    ) -> Plan:
+        api_filter = ApiFilter(self.field, op, self.format, upper_field=self.field)
+        plan = Plan(
+            self.key, self.field, api_filter, self.start, self.end, policy, sorted, slices, ("id",)
+        )
+        return replace(plan, **changes)
+
+
+DATES = Discrete(
+    DateKey(), "day", DATE, date_source, date(2024, 1, 3), date(2024, 4, 2), date(2024, 4, 1)
+)
+INTEGERS = Discrete(Integer(), "seq", INTEGER, integer_source, 37, 180, 179)
+date_plan = DATES.plan
+integer_plan = INTEGERS.plan
+
+DISCRETE_POLICIES = [
+    pytest.param(DATES, ONE_RANGE, 0, id="date-one-range"),
+    pytest.param(DATES, ONE_RANGE, 5, id="date-slices"),
+    pytest.param(DATES, WindowPolicy(timedelta(days=7)), 0, id="date-7-days"),
+    pytest.param(DATES, WindowPolicy(Months()), 0, id="date-months"),
+    pytest.param(DATES, WindowPolicy(Months(), timedelta(days=7)), 0, id="date-months-max-7d"),
+    pytest.param(DATES, WindowPolicy(Months(), timedelta(hours=24)), 0, id="date-months-max-24h"),
+    pytest.param(INTEGERS, ONE_RANGE, 0, id="integer-one-range"),
+    pytest.param(INTEGERS, ONE_RANGE, 4, id="integer-slices"),
+    pytest.param(INTEGERS, WindowPolicy(10), 0, id="integer-10-ids"),
+    pytest.param(INTEGERS, WindowPolicy(25, 7), 0, id="integer-25-ids-max-7"),
+]
 
 
 @pytest.mark.parametrize("sorted_", [True, False], ids=["sorted", "unsorted"])
 @pytest.mark.parametrize("op", [Op.GT, Op.GTE])
-@pytest.mark.parametrize(("policy", "slices"), INTEGER_POLICIES)
-def test_integer_keys_full_sync(policy: WindowPolicy, slices: int, op: Op, sorted_: bool) -> None:
-    source = integer_source()
-    plan = integer_plan(op, policy, sorted=sorted_, slices=slices)
-    run = sync(plan, FakeApi(plan, source, page_size=4))
+@pytest.mark.parametrize(("kind", "policy", "slices"), DISCRETE_POLICIES)
+def test_date_and_integer_keys_full_sync(
+    kind: Discrete, policy: WindowPolicy, slices: int, op: Op, sorted_: bool
+) -> None:
+    source = kind.source()
+    plan = kind.plan(op, policy, sorted=sorted_, slices=slices)
+    run = sync(plan, FakeApi(plan, source, page_size=3))
     check_run(run, source)
-    assert run.final == 179
+    assert run.final == kind.newest
+    assert kind.end not in {key_of(plan, r) for r in run.records}  # the end: exclusive
 
 
 @pytest.mark.parametrize("op", [Op.GT, Op.GTE])

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +22,7 @@ from tapkit.incremental import ApiFilter, Incremental, Op
 from tapkit.rest import PoliteRESTStream
 from tapkit.settings import common_settings
 from tapkit.tap import PoliteTap
+from tapkit.testing import json_api
 from tapkit.windows import WindowPolicy
 
 CLIENT_SECRET = "cs-SeCrEt-0123456789"
@@ -109,33 +109,15 @@ class OAuthTap(PoliteTap):
 def api() -> Iterator[Api]:
     state = Api()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-            self.answer(*state.token({k: v[0] for k, v in parse_qs(body).items()}))
+    def answer(method: str, path: str, headers: Any, body: str) -> tuple[int, Any]:
+        if method == "POST":
+            return state.token({k: v[0] for k, v in parse_qs(body).items()})
+        query = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+        return state.items(headers.get("Authorization", "").removeprefix("Bearer "), query)
 
-        def do_GET(self) -> None:
-            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-            self.answer(*state.items(token, query))
-
-        def answer(self, status: int, body: dict[str, Any]) -> None:
-            content = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with json_api(answer) as url:
+        state.url = url
+        yield state
 
 
 def run(api: Api, capfd: pytest.CaptureFixture[str]) -> tuple[list[dict[str, Any]], str]:

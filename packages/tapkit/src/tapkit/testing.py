@@ -1,5 +1,6 @@
 """Test helpers for taps: run a tap's real CLI in a subprocess and read its Singer output;
-singer-sdk's standard tests against a sandbox; the generated README kept current.
+singer-sdk's standard tests against a sandbox; the generated README kept current; a small JSON
+API on 127.0.0.1 for what no sandbox serves (a token endpoint with a failure to inject).
 
 runner = TapRunner("tap_klaviyo", TapKlaviyo, tmp_path, base_config={...})
 run = runner(streams=["profiles"])            # select streams through a catalog
@@ -13,8 +14,11 @@ import atexit
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -169,3 +173,40 @@ def check_generated(command: list[str]) -> None:
 def check_readme(module: str) -> None:
     """The tap's README tables are what ``tapkit.docs`` generates from its declarations."""
     check_generated(["-m", "tapkit.docs", module])
+
+
+#: ``(method, path with query, headers, body)`` to ``(status, JSON document or raw text)``.
+Answer = Callable[[str, str, Any, str], tuple[int, Any]]
+
+
+@contextmanager
+def json_api(answer: Answer) -> Iterator[str]:
+    """A threaded HTTP server on 127.0.0.1 answering every GET and POST with ``answer``; yields
+    its base URL and stops on exit."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.reply(*answer("GET", self.path, self.headers, ""))
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+            self.reply(*answer("POST", self.path, self.headers, body))
+
+        def reply(self, status: int, document: Any) -> None:
+            content = (document if isinstance(document, str) else json.dumps(document)).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
