@@ -30,7 +30,7 @@ from tapkit.engine import Engine, Page, Plan, Record, Request
 from tapkit.incremental import ApiFilter, Op
 from tapkit.keys import DateKey, Instant, Integer, KeyValue
 from tapkit.pool import WorkerPool
-from tapkit.scheduler import Span
+from tapkit.scheduler import PAGES_AHEAD, Scheduler, Span
 from tapkit.timeformats import (
     DATE,
     EPOCH_MILLIS,
@@ -1426,3 +1426,43 @@ def test_any_plan_syncs_exactly_and_survives_a_kill(
     check_run(resumed, source)
     assert set(killed.ids) | set(resumed.ids) == expected_ids(plan, source)
     assert all(key_of(plan, r) >= resumed_plan.keep_from for r in resumed.records)
+
+
+def test_workers_fetch_only_a_few_pages_ahead_of_the_engine() -> None:
+    """Memory is bounded: with a slow engine (a slow loader downstream) workers wait instead
+    of fetching their spans whole (they did, and a 1M-event backfill took 1.3 GB)."""
+    fetched = [0]
+    lock = threading.Lock()
+
+    def fetch(request: Request) -> Iterator[Page]:
+        for n in range(100):
+            with lock:
+                fetched[0] += 1
+            yield Page([{"n": n}], more=n < 99)
+
+    pool = WorkerPool(4)
+    try:
+        scheduler = Scheduler(
+            pool,
+            4,
+            fetch,
+            key_of=None,
+            request_for=lambda window: Request(window, ()),
+            split_at=lambda low, high: None,
+        )
+        taken, most_ahead = 0, 0
+        for span in scheduler.spans([Request(Window(i, i + 1), ()) for i in range(6)]):
+            for _page in span.drain():
+                taken += 1
+                time.sleep(0.0002)
+                with lock:
+                    most_ahead = max(most_ahead, fetched[0] - taken)
+    finally:
+        pool.shutdown(5)
+    assert taken == 6 * 100
+    # the spans after the one being emitted share PAGES_AHEAD per worker; the one being
+    # emitted holds what it had queued when its turn came (that share at most) or PAGES_AHEAD;
+    # each worker one page in hand.  Nothing here grows with the range.
+    bound = 2 * 4 * PAGES_AHEAD + PAGES_AHEAD + 4
+    assert bound < 600 / 2  # a bound well under what fetching whole spans ahead would hold
+    assert most_ahead <= bound

@@ -12,6 +12,12 @@ partly filled page per split.
 
 A span's end only ever moves down past what its worker has fetched, under the lock, before the
 page that crosses it is queued: whatever the engine has already emitted stays inside.
+
+Memory is bounded whatever the range: records go out in key order, so what is fetched past the
+span being emitted waits in memory.  That span may be ``PAGES_AHEAD`` pages ahead of the
+engine, and the spans after it hold ``PAGES_AHEAD`` pages per worker between them; a worker
+that would queue more waits for the engine.  (Enough to keep every worker busy when pages
+take longer to fetch than to emit, the case concurrency is for.)
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ from tapkit.windows import Window
 #: A span is split only while it is expected to need at least this many more pages: each
 #: split costs one partly filled page.
 MIN_PAGES_TO_SPLIT = 4
+#: Pages fetched and not yet emitted: the span being emitted holds at most this many, the spans
+#: after it this many per worker between them.
+PAGES_AHEAD = 8
 
 _DONE = object()
 
@@ -40,6 +49,10 @@ class Span:
     #: Exclusive; moves down when the span is split.
     end: Any
     inbox: SimpleQueue[Any] = field(default_factory=SimpleQueue)
+    #: Pages queued and not yet taken by the engine.
+    queued: int = 0
+    #: Called by the engine for each page it takes (the scheduler's accounting).
+    on_take: Callable[[Span], None] = lambda span: None
     started: bool = False
     done: bool = False
     pages: int = 0
@@ -62,6 +75,7 @@ class Span:
         while (item := self.inbox.get()) is not _DONE:
             if isinstance(item, BaseException):
                 raise item
+            self.on_take(self)
             yield item
 
 
@@ -102,7 +116,7 @@ class Scheduler:
 
     def spans(self, requests: list[Request]) -> Iterator[Span]:
         """The spans in key order, each to be drained before the next is asked for."""
-        self._spans = [Span(r, r.window.end) for r in requests]
+        self._spans = [Span(r, r.window.end, on_take=self._taken) for r in requests]
         for _ in range(self._workers if self._key_of else min(self._workers, len(requests))):
             self._pool.submit(self._work)
         index = 0
@@ -154,7 +168,12 @@ class Scheduler:
         mid = self._split_at(victim.last, victim.end)
         if mid is None:
             return None
-        span = Span(self._request_for(Window(mid, victim.end)), victim.end, started=True)
+        span = Span(
+            self._request_for(Window(mid, victim.end)),
+            victim.end,
+            started=True,
+            on_take=self._taken,
+        )
         victim.end = mid
         self._spans.insert(self._spans.index(victim) + 1, span)
         return span
@@ -165,16 +184,42 @@ class Scheduler:
                 with self._lock:
                     passed = self._note(span, page)
                     self._lock.notify_all()
-                span.inbox.put(page)
-                if passed or self._stop or self._halt.is_set():
+                if not self._hand_over(span, page) or passed or self._stop or self._halt.is_set():
                     break
         except BaseException as exc:  # raised where the engine emits this span
-            span.inbox.put(exc)
+            self._hand_over(span, exc)
         finally:
             with self._lock:
                 span.done = True
                 self._lock.notify_all()
-            span.inbox.put(_DONE)
+            self._hand_over(span, _DONE)
+
+    def _hand_over(self, span: Span, item: Any) -> bool:
+        """Queue a page (or the end, or a failure) for the engine, waiting while too many are
+        queued (``_full``); False once the run stops (nobody will take it)."""
+        is_page = isinstance(item, Page)
+        with self._lock:
+            while is_page and self._full(span):
+                if self._stop or self._halt.is_set():
+                    return False
+                self._lock.wait(0.2)
+            if self._stop or self._halt.is_set():
+                return False
+            if is_page:
+                span.queued += 1
+        span.inbox.put(item)
+        return True
+
+    def _full(self, span: Span) -> bool:
+        if self._spans.index(span) == self._emitting:
+            return span.queued >= PAGES_AHEAD  # the engine is taking these
+        ahead = sum(s.queued for s in self._spans[self._emitting + 1 :])
+        return ahead >= PAGES_AHEAD * self._workers
+
+    def _taken(self, span: Span) -> None:
+        with self._lock:
+            span.queued -= 1
+            self._lock.notify_all()
 
     def _note(self, span: Span, page: Page) -> bool:
         """Record the span's progress; whether this page reached its (maybe moved) end."""
