@@ -1,0 +1,1 @@
+"""Singer target for Postgres: binary COPY into a staging table, a checksum-guarded merge."""
