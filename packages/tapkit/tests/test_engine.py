@@ -736,7 +736,7 @@ def test_records_before_the_start_are_dropped_even_when_the_api_sends_them() -> 
 
 
 @pytest.mark.parametrize("pooled", [True, False])
-def test_a_filter_on_another_field_bounds_windows_and_keeps_every_record(pooled: bool) -> None:
+def test_a_filter_on_another_field_limits_windows_and_keeps_every_record(pooled: bool) -> None:
     """Shopify's first load: windows by ``created_at``, state by ``updated_at`` (never
     before it).  Nothing is filtered client-side; the state is still never ahead."""
     rng = random.Random(5)

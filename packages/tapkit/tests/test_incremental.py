@@ -51,7 +51,7 @@ def test_parameter_style_filters_and_coarse_formats() -> None:
     assert epoch.bounds(T0, T1)[0].value == int(T0.timestamp()) - 1
 
 
-def test_coarse_upper_bounds_round_up_so_nothing_is_cut_off() -> None:
+def test_a_coarse_upper_bound_rounds_up_so_nothing_is_cut_off() -> None:
     daily = ApiFilter("day", Op.GTE, YYYYMMDD, upper_field="day", upper_op=Op.LT)
     assert daily.bounds(T0, datetime(2024, 3, 12, 6, tzinfo=UTC))[1] == Bound(
         "day", Op.LT, "20240313"

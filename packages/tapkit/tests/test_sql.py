@@ -167,7 +167,7 @@ def test_the_probe_asks_for_one_row_more_than_a_page(database: Path) -> None:
     )
 
 
-def test_bounds_in_each_paramstyle() -> None:
+def test_each_paramstyle_renders_the_window() -> None:
     api_filter = ApiFilter(
         "updated_at", Op.GT, ISO8601_Z, upper_field="updated_at", upper_op=Op.LTE
     )

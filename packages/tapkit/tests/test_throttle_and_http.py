@@ -47,6 +47,43 @@ def test_throttle_allows_the_burst_then_paces_to_the_steady_rate() -> None:
     assert time.now - 100.0 == pytest.approx(120.0)
 
 
+def test_headroom_keeps_tokens_back_for_requests_in_flight_at_the_same_rate() -> None:
+    time = FakeTime()
+    throttle = Throttle(
+        [Limit.parse("10/s"), Limit.parse("600/m")], clock=time.clock, sleep=time.sleep, headroom=7
+    )
+    for _ in range(5):  # 10/s less 7, but never less than half the bucket
+        assert throttle.acquire() == 0
+    assert throttle.acquire() == pytest.approx(0.1)  # then the documented 10/s
+    start = time.now
+    for _ in range(100):
+        throttle.acquire()
+    # the steady bucket (600/m less 7) still refills at 10/s
+    assert time.now - start == pytest.approx(10.0, abs=0.2)
+
+
+@pytest.mark.parametrize(("headroom", "accepted"), [(0, False), (3, True)])
+def test_headroom_absorbs_a_request_that_arrives_late_into_a_full_bucket(
+    headroom: int, accepted: bool
+) -> None:
+    """Requests sent at the limit, a pause (both buckets fill up again), a burst: one request
+    sent before the pause reaches the server with the burst.  Without headroom the server's
+    full bucket has one token too few (B4 saw that with 8 requests in flight)."""
+    limits = [Limit.parse("10/s")]
+    time = FakeTime()
+    throttle = Throttle(limits, clock=time.clock, sleep=time.sleep, headroom=headroom)
+    sent = []
+    for _ in range(12):
+        throttle.acquire()
+        sent.append(time.now)
+    time.now += 5.0  # the tap waits on something else
+    for _ in range(10):
+        throttle.acquire()
+        sent.append(time.now)
+    arrived = sorted([*sent[:11], sent[12], *sent[12:]])  # the 12th arrives with the burst
+    assert accepted_by_buckets(arrived, limits) is accepted
+
+
 def accepted_by_buckets(sent: list[float], limits: list[Limit]) -> bool:
     """Whether a server with these token buckets (full at the first request) accepts all."""
     tokens = [float(limit.requests) for limit in limits]

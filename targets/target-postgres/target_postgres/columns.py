@@ -145,9 +145,14 @@ def _bigint(value: Any) -> int:
 
 
 def _numeric(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise BadValueError(f"{value!r} is not a number")
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    kind = type(value)
+    if kind is Decimal:
+        return value
+    if kind is int:
+        return Decimal(value)
+    if kind is float:
+        return Decimal(repr(value))  # the shortest repr: the digits the tap wrote
+    raise BadValueError(f"{value!r} is not a number")
 
 
 def _double(value: Any) -> float:

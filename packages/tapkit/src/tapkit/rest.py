@@ -115,7 +115,9 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
         return self.shared(
             self.rate_limit_key + (f"+{variant}" if variant else ""),
             lambda: Throttle(
-                [Limit.parse(text).scaled(scale) for text in limits], sleep=self.sleep
+                [Limit.parse(text).scaled(scale) for text in limits],
+                sleep=self.sleep,
+                headroom=self.max_concurrent_requests - 1,
             ),
         )
 
@@ -162,10 +164,10 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                 self.update_sync_costs(prepared, response, context)
                 records = list(self.parse_response(response))
                 if not records and not paginator.continue_if_empty(response):
-                    yield Page(records, _server_time(response))
+                    yield Page(records, _answered_at(response))
                     return
                 paginator.advance(response)
-                yield Page(records, _server_time(response), more=not paginator.finished)
+                yield Page(records, _answered_at(response), more=not paginator.finished)
                 if request.first_page_only:
                     return
 
@@ -316,7 +318,7 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
         self.log("retrying %s", self.path, level=logging.DEBUG)
 
 
-def _server_time(response: requests.Response) -> datetime | None:
+def _answered_at(response: requests.Response) -> datetime | None:
     if date := response.headers.get("Date"):
         with contextlib.suppress(TypeError, ValueError):
             return parsedate_to_datetime(date)
