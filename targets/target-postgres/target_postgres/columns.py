@@ -134,13 +134,21 @@ def _date(value: Any) -> date:
         return _timestamptz(value).date()
 
 
+BIGINT_RANGE = (-(2**63), 2**63 - 1)
+
+
 def _bigint(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise BadValueError(f"{value!r} is not an integer")
     if isinstance(value, Decimal):
         if value != value.to_integral_value():
             raise BadValueError(f"{value} is not an integer")
-        return int(value)
+        value = int(value)
+    if not BIGINT_RANGE[0] <= value <= BIGINT_RANGE[1]:
+        raise BadValueError(
+            f"{value} is beyond bigint; declare the property a number (a numeric column) "
+            "if it can be this large"
+        )
     return value
 
 

@@ -1,41 +1,38 @@
-"""The target's main loop: messages in, batches committed, STATE out only after the rows it
-covers are committed.
+"""The target's main loop: messages in, batches handed to the writer thread, STATE out only
+after the rows it covers are committed.
 
-Records are converted for their columns as they arrive (a bad value fails the run before
-anything of its batch is written) and kept as tuples.  A batch is every stream's buffered rows,
-committed in one transaction when ``batch_size_rows`` rows or 64 MiB of input are buffered,
-when the oldest buffered row is ``batch_wait_limit_seconds`` old (checked while the tap is
-quiet too), before a stream's schema changes, at ACTIVATE_VERSION and at the end of input.
-The newest STATE received so far is written after the batch commits, or at once when nothing
-is buffered.
+Records are converted for their columns as they arrive (``records``: a bad value fails the run
+before anything of its batch is written) and kept as row tuples.  A batch is every stream's
+buffered rows, committed in one transaction (``writer``) when ``batch_size_rows`` rows or 64 MiB
+of input are buffered, when the oldest buffered row is ``batch_wait_limit_seconds`` old (checked
+while the tap is quiet too), before a stream's schema changes, at ACTIVATE_VERSION and at the
+end of input.  The newest STATE received is forwarded after the batch holding the records
+before it commits, or at once when no row is buffered or in flight.
+
+Garbage collection is paused while loading: the buffers hold hundreds of thousands of
+containers that the collector would otherwise scan over and over (measured: 2-3x slower), and
+the loop makes no reference cycles.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import gc
 import logging
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
 import psycopg
-from psycopg import sql
 
 from target_postgres.columns import (
     BIGINT,
-    CONVERTERS,
     TEXT,
     TIMESTAMPTZ,
-    BadValueError,
     Column,
-    checksum_json,
     conform,
     type_of,
-    without_nul,
 )
 from target_postgres.messages import (
     ActivateVersionMessage,
@@ -47,11 +44,12 @@ from target_postgres.messages import (
     decode,
     lines,
 )
-from target_postgres.table import Counts, Table, TableError
+from target_postgres.records import BadRecordError, RecordDecoder
+from target_postgres.table import Table, TableError
+from target_postgres.writer import LoadSettings, Retirement, StreamBatch, Work, Writer
 
 MAX_BATCH_BYTES = 64 << 20
-_instant = CONVERTERS[TIMESTAMPTZ]
-#: Always written: what merging and deleting need.
+#: Always written: what merging and deleting need (``_sdc_deleted_at`` comes with the record).
 CORE_METADATA = (
     ("_sdc_deleted_at", TIMESTAMPTZ),
     ("_sdc_sequence", BIGINT),
@@ -87,14 +85,11 @@ class Stream:
     name: str
     table: Table
     schema_message: SchemaMessage
-    #: (record property, converter) per data column, in the table's column order.
-    plan: list[tuple[str, Callable[[Any], Any]]]
-    key_positions: list[int] = field(default_factory=list)
+    decoder: RecordDecoder
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     versions: set[int] = field(default_factory=set)
     activated: set[int] = field(default_factory=set)
     truncated: bool = False
-    unknown_warned: bool = False
 
 
 class Loader:
@@ -116,27 +111,35 @@ class Loader:
         self.oldest: float | None = None  # monotonic time of the oldest buffered row
         self.sequence = time.time_ns() // 1000  # microseconds: increasing across runs
         self.sync_started_at = int(time.time() * 1000)
-        self.totals: dict[str, Counts] = {}
         self.received: datetime | None = None
         self.received_count = 0
+        self.retirements: list[Retirement] = []
+        self.writer = Writer(
+            connection,
+            LoadSettings(
+                upsert=options.load_method != "append-only", hard_delete=options.hard_delete
+            ),
+            logger,
+            self.out,
+        )
 
     # -- the loop ------------------------------------------------------------------------------
 
     def run(self, source: IO[Any]) -> None:
-        wait = max(0.05, min(self.options.batch_wait_limit_seconds, 5.0))
-        number = 0
-        for line in lines(source, wait):
-            if line is not None:
-                number += 1
-                if line.strip():
-                    self.buffered_bytes += len(line)
-                    self.handle(decode(line, number), b"\\u0000" in line)
-            if self.oldest is not None and (
-                time.monotonic() - self.oldest >= self.options.batch_wait_limit_seconds
-            ):
-                self.flush("batch_wait_limit_seconds reached")
-        self.flush("end of input")
-        for name, counts in self.totals.items():
+        writer = self.writer
+        writer.start()
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._loop(source)
+        except BaseException:
+            writer.close(failed=True)
+            raise
+        finally:
+            if collecting:
+                gc.enable()
+        writer.close()
+        for name, counts in writer.totals.items():
             self.logger.info(
                 "%s: %d rows staged, %d inserted, %d updated, %d unchanged, %d deleted in this run",
                 name,
@@ -147,23 +150,51 @@ class Loader:
                 counts.deleted,
             )
 
+    def _loop(self, source: IO[Any]) -> None:
+        wait = max(0.05, min(self.options.batch_wait_limit_seconds, 5.0))
+        number = 0
+        streams = self.streams
+        for line in lines(source, wait):
+            if line is not None:
+                number += 1
+                if line.strip():
+                    self.buffered_bytes += len(line)
+                    message = decode(line, number)
+                    if type(message) is RecordMessage and message.stream in streams:  # hot path
+                        self._buffer(
+                            streams[message.stream],
+                            message.record,
+                            b"\\u0000" in line,
+                            message.version,
+                            message.time_extracted,
+                        )
+                    else:
+                        self.handle(message, b"\\u0000" in line)
+            if self.oldest is not None and (
+                time.monotonic() - self.oldest >= self.options.batch_wait_limit_seconds
+            ):
+                self.flush("batch_wait_limit_seconds reached")
+        self.flush("end of input")
+
     def handle(self, message: Any, may_hold_nul: bool) -> None:
         if isinstance(message, RecordMessage):
             stream = self._stream(message.stream, "RECORD")
-            record = without_nul(message.record) if may_hold_nul else message.record
-            self._buffer(stream, record, message.version, message.time_extracted)
+            self._buffer(
+                stream, message.record, may_hold_nul, message.version, message.time_extracted
+            )
         elif isinstance(message, StateMessage):
-            self.pending_state = message.value
-            if self.buffered_rows == 0:
-                self._write_state()
+            if self.buffered_rows:
+                self.pending_state = message.value
+            else:
+                self.writer.state(message.value)
         elif isinstance(message, SchemaMessage):
             self._schema(message)
         elif isinstance(message, ActivateVersionMessage):
             self._activate_version(message)
         elif isinstance(message, BatchMessage):
             stream = self._stream(message.stream, "BATCH")
-            for record in batch_records(message):
-                self._buffer(stream, without_nul(record), None, None)
+            for line in batch_records(message):
+                self._buffer(stream, line, b"\\u0000" in line, None, None)
 
     # -- messages ------------------------------------------------------------------------------
 
@@ -205,6 +236,7 @@ class Loader:
             () if self.options.load_method == "append-only" else key,  # rows repeat keys
             data + [Column(name, kind, name) for name, kind in metadata],
         )
+        self.writer.drain()  # the connection is ours until the next batch is handed over
         try:
             with self.connection.transaction():
                 changes = table.prepare(self.connection)
@@ -213,9 +245,12 @@ class Loader:
         for change in changes:
             self.logger.info("%s: %s", message.stream, change)
         by_name = {c.name: c for c in table.columns}
-        plan = [(c.source, by_name[c.name].convert) for c in data]
-        positions = [[c.name for c in data].index(k) for k in key]
-        stream = Stream(message.stream, table, message, plan, positions)
+        decoder = RecordDecoder(
+            message.stream,
+            [Column(c.name, by_name[c.name].type, c.source) for c in data],
+            message.key_properties,
+        )
+        stream = Stream(message.stream, table, message, decoder)
         if known is not None:
             stream.versions, stream.activated = known.versions, known.activated
             stream.truncated = known.truncated
@@ -224,35 +259,23 @@ class Loader:
     def _buffer(
         self,
         stream: Stream,
-        record: dict[str, Any],
+        raw: bytes,
+        may_hold_nul: bool,
         version: int | None,
-        extracted: str | None,
+        extracted: datetime | None,
     ) -> None:
-        values: list[Any] = []
-        source = ""
         try:
-            for source, convert in stream.plan:
-                value = record.get(source)
-                values.append(None if value is None else convert(value))
-            source = "_sdc_deleted_at"
-            deleted = record.get(source)
-            values.append(None if deleted is None else _instant(deleted))
-            source = "time_extracted"
-            extracted_at = _instant(extracted) if extracted else None
-        except BadValueError as error:
-            raise LoadError(self._describe(stream, record, source, error)) from None
-        for position in stream.key_positions:
-            if values[position] is None:
-                raise LoadError(
-                    f"{stream.name}: a record has no value for its key property "
-                    f"{stream.plan[position][0]!r}: {json.dumps(record, default=str)[:200]}"
-                )
+            values, checksum = stream.decoder.row(raw, may_hold_nul)
+        except BadRecordError as error:
+            raise LoadError(str(error)) from None
         self.sequence += 1
-        values += [self.sequence, version, hashlib.sha256(checksum_json(record)).hexdigest()]
+        row = (*values, self.sequence, version, checksum)
         if self.options.add_record_metadata:
             # _sdc_batched_at stays empty until the batch is merged
-            values += [extracted_at, self._received_at(), None, self.sync_started_at]
-        stream.rows.append(tuple(values))
+            if extracted is not None and extracted.tzinfo is None:
+                extracted = extracted.replace(tzinfo=UTC)  # as Singer means it
+            row += (extracted, self._received_at(), None, self.sync_started_at)
+        stream.rows.append(row)
         if version is not None:
             stream.versions.add(version)
         self.buffered_rows += 1
@@ -271,91 +294,35 @@ class Loader:
             self.received = datetime.now(UTC)
         return self.received
 
-    def _describe(
-        self, stream: Stream, record: dict[str, Any], source: str, error: Exception
-    ) -> str:
-        key = {k: record.get(k) for k in stream.schema_message.key_properties}
-        where = f"record {key}" if key else "a record"
-        return (
-            f"{stream.name}: {where}: property {source!r} ({_column_type(stream, source)} column): "
-            f"{error}. Fix the tap's schema for this property, or the data."
-        )
-
     def _activate_version(self, message: ActivateVersionMessage) -> None:
         stream = self._stream(message.stream, "ACTIVATE_VERSION")
         if not self.options.activate_version:
             return
         # The version is complete once its records are in: a tap announces a version before
-        # its first record and again after its last; rows are retired only then.
+        # its first record and again after its last; rows are retired only then, in the
+        # transaction that commits the version's last rows.
         complete = message.version in stream.versions or message.version in stream.activated
         stream.activated.add(message.version)
-        if not complete:
-            return
-        self.flush(f"{stream.name}: ACTIVATE_VERSION")
-        with self.connection.transaction():
-            retired = stream.table.retire_versions_before(
-                self.connection, message.version, hard_delete=self.options.hard_delete
-            )
-        self.totals.setdefault(stream.name, Counts()).deleted += retired
-        self.logger.info(
-            "%s: version %d complete; %d rows of older versions %s",
-            stream.name,
-            message.version,
-            retired,
-            "deleted" if self.options.hard_delete else "marked _sdc_deleted_at",
-        )
+        if complete:
+            self.retirements.append(Retirement(stream.name, stream.table, message.version))
+            self.flush(f"{stream.name}: ACTIVATE_VERSION")
 
     # -- batches -------------------------------------------------------------------------------
 
     def flush(self, reason: str) -> None:
-        dirty = [s for s in self.streams.values() if s.rows]
-        if dirty:
-            started = time.monotonic()
-            batched_at = datetime.now(UTC)
-            results: list[tuple[Stream, Counts]] = []
-            with self.connection.transaction():
-                for stream in dirty:
-                    if self.options.load_method == "overwrite" and not stream.truncated:
-                        self.connection.execute(sql.SQL("TRUNCATE {}").format(stream.table.ident))
-                        stream.truncated = True
-                    counts = stream.table.load(
-                        self.connection,
-                        stream.rows,
-                        upsert=self.options.load_method != "append-only",
-                        batched_at=batched_at,
-                        hard_delete=self.options.hard_delete,
-                    )
-                    results.append((stream, counts))
-            seconds = time.monotonic() - started
-            for stream, counts in results:
-                self.logger.info(
-                    "%s: batch committed (%s): %d rows staged, %d inserted, %d updated, "
-                    "%d unchanged, %d deleted in %.2f s",
-                    stream.name,
-                    reason,
-                    counts.staged,
-                    counts.inserted,
-                    counts.updated,
-                    counts.unchanged,
-                    counts.deleted,
-                    seconds,
-                )
-                total = self.totals.setdefault(stream.name, Counts())
-                total.staged += counts.staged
-                total.inserted += counts.inserted
-                total.updated += counts.updated
-                total.deleted += counts.deleted
+        """Hand every buffered row (and pending retirements) to the writer as one batch."""
+        work = Work(reason, retirements=self.retirements, state=self.pending_state)
+        for stream in self.streams.values():
+            if stream.rows:
+                overwrite = self.options.load_method == "overwrite" and not stream.truncated
+                work.loads.append(StreamBatch(stream.name, stream.table, stream.rows, overwrite))
+                stream.truncated = stream.truncated or overwrite
                 stream.rows = []
+        if work.loads or work.retirements:
+            self.writer.submit(work)
+        elif work.state is not None:
+            self.writer.state(work.state)
+        self.retirements = []
+        self.pending_state = None
         self.buffered_rows = self.buffered_bytes = 0
         self.oldest = None
-        if self.pending_state is not None:
-            self._write_state()
-
-    def _write_state(self) -> None:
-        self.out.write(json.dumps(self.pending_state, separators=(",", ":")) + "\n")
-        self.out.flush()
-        self.pending_state = None
-
-
-def _column_type(stream: Stream, source: str) -> str:
-    return next((c.type for c in stream.table.columns if c.source == source), "?")

@@ -39,6 +39,12 @@ class Counts:
     def unchanged(self) -> int:
         return self.staged - self.inserted - self.updated
 
+    def add(self, other: Counts) -> None:
+        self.staged += other.staged
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.deleted += other.deleted
+
 
 @dataclass
 class Table:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import psycopg
 import pytest
 
 from target_postgres.testing import SCHEMA, Database
@@ -35,9 +36,13 @@ def failure_line(stderr: str) -> str:
             {"id": "two", "at": "2024-01-01T00:00:00Z"},
             "property 'id' (bigint column): 'two' is not an integer",
         ),
+        (
+            {"id": 2**70, "at": "2024-01-01T00:00:00Z"},
+            "property 'id' (bigint column): 1180591620717411303424 is beyond bigint",
+        ),
         ({"at": "2024-01-01T00:00:00Z"}, "no value for its key property 'id'"),
     ],
-    ids=["bad-date-time", "bad-integer", "no-key"],
+    ids=["bad-date-time", "bad-integer", "beyond-bigint", "no-key"],
 )
 def test_a_record_its_columns_cannot_hold(db: Database, bad: dict[str, Any], expected: str) -> None:
     good = {"id": 1, "at": "2024-01-01T00:00:00Z"}
@@ -48,6 +53,24 @@ def test_a_record_its_columns_cannot_hold(db: Database, bad: dict[str, Any], exp
     assert expected in line
     assert run.states == []
     assert db.rows(f"SELECT count(*) FROM {SCHEMA}.items") == [(0,)]  # not even the good record
+
+
+def test_a_row_postgres_refuses_fails_its_batch_and_keeps_the_ones_before(db: Database) -> None:
+    """A constraint of the user's refuses a row: the writer thread's failure stops the run,
+    after the batches before it committed and their STATE went out."""
+    with psycopg.connect(db.libpq, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {SCHEMA}")
+        connection.execute(
+            f"CREATE TABLE {SCHEMA}.items (id bigint PRIMARY KEY CHECK (id < 100), at timestamptz)"
+        )
+    first = [db.record("items", {"id": n, "at": "2024-01-01T00:00:00Z"}) for n in range(3)]
+    messages = [db.schema("items", ITEMS), *first, db.state({"at": 3})]
+    messages += [db.record("items", {"id": 100, "at": "2024-01-01T00:00:00Z"}), db.state({"at": 4})]
+    run = db.load(messages, batch_size_rows=3, expect_failure=True)
+    assert run.returncode == 1
+    assert "Postgres refused the load" in failure_line(run.stderr)
+    assert run.states == [{"at": 3}]
+    assert db.rows(f"SELECT count(*) FROM {SCHEMA}.items") == [(3,)]
 
 
 def test_a_failure_keeps_the_batches_committed_before_it(db: Database) -> None:

@@ -95,6 +95,23 @@ def test_an_unchanged_resync_writes_nothing_and_one_change_updates_one_row(db: D
     assert db.rows(f"SELECT note FROM {SCHEMA}.orders WHERE id = 7") == [("changed",)]
 
 
+def test_a_record_spelled_differently_is_unchanged(db: Database) -> None:
+    """The checksum is of the record's canonical JSON: key order, offsets spelled ``Z`` or
+    ``+00:00`` or left out (UTC), ``1.0`` for an integer and unknown properties do not count;
+    the respellings also take the converters' slow path, which must agree with the fast one."""
+    first = [order(n, updated_at="2024-03-01T10:00:00Z") for n in range(3)]
+    load_orders(db, first)
+    before = versions(db)
+    respelled = [
+        dict(reversed(list(order(0, updated_at="2024-03-01T10:00:00+00:00").items()))),
+        order(1, updated_at="2024-03-01T10:00:00", extra="not in the schema"),
+        order(2, updated_at="2024-03-01T10:00:00Z", id=Decimal("2.0")),
+    ]
+    again = load_orders(db, respelled)
+    assert "0 inserted, 0 updated, 3 unchanged" in again.stderr
+    assert versions(db) == before
+
+
 def versions(db: Database) -> dict[int, tuple[Any, ...]]:
     """Per row: when first ingested, when last received, and its tuple version (xmin)."""
     rows = db.rows(

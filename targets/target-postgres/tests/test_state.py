@@ -139,3 +139,9 @@ def test_a_killed_target_rerun_from_its_last_state_loses_and_duplicates_nothing(
     ids = db.rows(f"SELECT min(id), max(id), count(*), count(DISTINCT id) FROM {SCHEMA}.events")
     assert ids == [(0, total - 1, total, total)]
     assert kills == 3
+
+
+def test_state_is_forwarded_as_the_tap_wrote_it(db: Database) -> None:
+    value = {"bookmarks": {"events": {"ratio": 0.1, "big": 12345678901234567890.5, "n": [1, None]}}}
+    run = db.load([*events(db, 0, 2, every=1), db.state(value)])
+    assert run.states[-1] == value
