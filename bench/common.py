@@ -195,7 +195,8 @@ def timed(
 
 
 def our_target_config(pg: Embedded, schema: str) -> dict[str, Any]:
-    """target-postgres as this project configures it (plugins/loaders.meltano.yml)."""
+    """MeltanoLabs' target-postgres as this project configures its alternative loader
+    (``target-postgres-meltanolabs`` in plugins/loaders.meltano.yml)."""
     return {
         "sqlalchemy_url": pg.url("bench"),
         "default_target_schema": schema,
@@ -240,7 +241,7 @@ def machine() -> dict[str, Any]:
         except importlib.metadata.PackageNotFoundError:
             versions[package] = "not installed"
     target = sorted(
-        (ROOT / ".meltano" / "loaders" / "target-postgres" / "venv").glob(
+        (ROOT / ".meltano" / "loaders" / "target-postgres-meltanolabs" / "venv").glob(
             "lib/python*/site-packages/meltanolabs_target_postgres-*.dist-info"
         )
     )

@@ -19,7 +19,15 @@ from tap_runs import run, tap, tap_command
 
 from devstack.postgres import Embedded
 
-TARGET = ROOT / ".meltano" / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"
+TARGET = (
+    ROOT
+    / ".meltano"
+    / "loaders"
+    / "target-postgres-meltanolabs"
+    / "venv"
+    / "bin"
+    / "target-postgres"
+)
 # tapworks-target-postgres, from the workspace venv (targets/target-postgres)
 OURS = ROOT / ".venv" / "bin" / "target-postgres"
 

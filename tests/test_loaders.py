@@ -1,7 +1,8 @@
 """The same tap output through both loaders: our target-postgres and MeltanoLabs' (the
 project's alternative) give the same rows, value by value, except that ours keeps date-times
 as instants (timestamptz; MeltanoLabs' writes UTC wall-clock time into timestamp) and adds
-_sdc_checksum and _sdc_ingested_at."""
+_sdc_checksum and _sdc_ingested_at.  And why tap-shopify still sends UTC date-times
+(``utc_timestamps``): MeltanoLabs' loader, COPYing, drops offsets."""
 
 from __future__ import annotations
 
@@ -21,8 +22,23 @@ from sandbox.shopify.sandbox import ShopifySandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = Path(sys.executable).parent / "target-postgres"
-THEIRS = ROOT / ".meltano" / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"
+THEIRS = (
+    ROOT
+    / ".meltano"
+    / "loaders"
+    / "target-postgres-meltanolabs"
+    / "venv"
+    / "bin"
+    / "target-postgres"
+)
 OUR_COLUMNS = {"_sdc_checksum", "_sdc_ingested_at"}
+#: As the project configures MeltanoLabs' (plugins/loaders.meltano.yml)
+THEIRS_SETTINGS = {
+    "use_copy": True,
+    "add_record_metadata": True,
+    "sanitize_null_text_characters": True,
+    "validate_records": False,
+}
 
 
 def extract(module: str, config: dict[str, Any], out: Path) -> Path:
@@ -113,15 +129,8 @@ def test_both_loaders_load_the_same_rows(
         load(
             OURS, {"sqlalchemy_url": url, "default_target_schema": f"ours_{name}"}, singer, tmp_path
         )
-        theirs_settings = {
-            "sqlalchemy_url": url,
-            "default_target_schema": f"theirs_{name}",
-            "use_copy": True,
-            "add_record_metadata": True,
-            "sanitize_null_text_characters": True,
-            "validate_records": False,
-        }
-        load(THEIRS, theirs_settings, singer, tmp_path)
+        theirs_settings = {"sqlalchemy_url": url, "default_target_schema": f"theirs_{name}"}
+        load(THEIRS, THEIRS_SETTINGS | theirs_settings, singer, tmp_path)
 
     with psycopg.connect(pg.url("loaders", driver="postgresql")) as connection:
         compared = 0
@@ -141,3 +150,43 @@ def test_both_loaders_load_the_same_rows(
                 assert mine == rows(connection, f"theirs_{name}", table, data), table
                 compared += len(mine)
         assert compared > 2_000
+
+
+def test_only_our_loader_keeps_an_offset_so_tap_shopify_still_sends_utc(
+    pg: postgres.Embedded, installed: None, tmp_path: Path
+) -> None:
+    """Shopify writes the shop's offset. Ours stores the instant; MeltanoLabs' with ``use_copy``
+    (as the project configures it) COPYs the text into ``timestamp``, where Postgres drops the
+    offset (5 hours off here). So tap-shopify's streams keep ``utc_timestamps`` while that
+    loader is the project's declared alternative."""
+    postgres.create_databases(pg, ("offsets",))
+    url = pg.url("offsets")
+    singer = tmp_path / "offset.singer"
+    order_schema = {
+        "properties": {"id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}}
+    }
+    messages = [
+        {"type": "SCHEMA", "stream": "orders", "schema": order_schema, "key_properties": ["id"]},
+        {
+            "type": "RECORD",
+            "stream": "orders",
+            "record": {"id": 1, "at": "2024-03-01T10:00:00-05:00"},
+        },
+    ]
+    singer.write_text("".join(json.dumps(m) + "\n" for m in messages))
+    load(OURS, {"sqlalchemy_url": url, "default_target_schema": "ours"}, singer, tmp_path)
+    load(
+        THEIRS,
+        THEIRS_SETTINGS | {"sqlalchemy_url": url, "default_target_schema": "theirs"},
+        singer,
+        tmp_path,
+    )
+    with psycopg.connect(pg.url("offsets", driver="postgresql")) as connection:
+        ours, theirs = (
+            as_instant(
+                connection.execute(f"SELECT at FROM {schema}.orders".encode()).fetchall()[0][0]
+            )
+            for schema in ("ours", "theirs")
+        )
+    assert ours == datetime(2024, 3, 1, 15, 0, tzinfo=UTC)
+    assert theirs == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)  # the offset is gone

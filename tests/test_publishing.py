@@ -40,7 +40,7 @@ def setting_names(settings: list[dict[str, Any]]) -> set[str]:
     return {s["name"] for s in settings}
 
 
-@pytest.mark.parametrize("plugin", PLUGINS, ids=[p.name for p in PLUGINS])
+@pytest.mark.parametrize("plugin", PLUGINS, ids=[f"{p.name}--{p.variant}" for p in PLUGINS])
 def test_definitions_have_exactly_the_settings_of_about(plugin: Any) -> None:
     about = definitions.about(plugin)
     from_about = setting_names(definitions.settings_from_schema(about["settings"], {}))
@@ -56,7 +56,8 @@ def test_definitions_have_exactly_the_settings_of_about(plugin: Any) -> None:
         f"in the definition but not in --about: {sorted(extra)}; run `uv run devstack definitions`"
     )
     project = yaml.safe_load((ROOT / "plugins" / f"{plugin.type}.meltano.yml").read_text())
-    entry = next(e for e in project["plugins"][plugin.type] if e["name"] == plugin.name)
+    name = plugin.project_name or plugin.name
+    entry = next(e for e in project["plugins"][plugin.type] if e["name"] == name)
     assert setting_names(entry["settings"]) == from_about
 
 
@@ -84,9 +85,17 @@ def test_secrets_dates_and_enums_have_the_right_kind() -> None:
         "overwrite",
     }
     assert target["use_copy"]["value"] is True
+    ours = {s["name"]: s for s in committed("loaders", "target-postgres", "tapworks")["settings"]}
+    assert ours["password"]["kind"] == ours["sqlalchemy_url"]["kind"] == "password"
+    assert ours["load_method"]["kind"] == "options"
+    assert ours["default_target_schema"]["value"] == "$MELTANO_EXTRACT__LOAD_SCHEMA"
+    # the settings both variants have mean the same: switching variants needs no config change
+    assert {"sqlalchemy_url", "host", "port", "user", "password", "database"} <= set(ours)
+    assert {"default_target_schema", "load_method", "hard_delete", "batch_size_rows"} <= set(ours)
+    assert set(ours) - set(target) <= {"batch_wait_limit_seconds"}
 
 
-@pytest.mark.parametrize("plugin", PLUGINS, ids=[p.name for p in PLUGINS])
+@pytest.mark.parametrize("plugin", PLUGINS, ids=[f"{p.name}--{p.variant}" for p in PLUGINS])
 def test_objects_are_whole_settings_so_meltano_sends_no_nulls_inside_them(plugin: Any) -> None:
     # Dotted sub-settings make Meltano assemble the object with nulls for the unset ones; a null
     # stream_maps.__else__ makes singer-sdk drop every stream it does not map.
@@ -218,7 +227,6 @@ def run_new_project(
             "TAP_KLAVIYO_API_KEY": "pk_published_test",
             "TAP_KLAVIYO_API_URL": sandbox.api_url,
             "TAP_KLAVIYO_START_DATE": "2024-01-01T00:00:00Z",
-            "TAP_KLAVIYO_REPLACE_NUL_CHARACTERS": "true",  # their loader is Postgres too
             "TARGET_POSTGRES_SQLALCHEMY_URL": pg.url("published"),
         }
     )
@@ -250,9 +258,9 @@ def run_new_project(
     assert lock["pip_url"].startswith("tapworks-tap-klaviyo==")
     assert "api_key" in {s["name"] for s in lock["settings"]}
     target_lock = json.loads(
-        (project / "plugins" / "loaders" / "target-postgres--meltanolabs.lock").read_text()
+        (project / "plugins" / "loaders" / "target-postgres--tapworks.lock").read_text()
     )
-    assert target_lock["pip_url"] == "meltanolabs-target-postgres==0.8.1"
+    assert target_lock["pip_url"].startswith("tapworks-target-postgres==")  # ours: the default
     import psycopg
 
     with psycopg.connect(pg.url("published", driver="postgresql")) as connection:

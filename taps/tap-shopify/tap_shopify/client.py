@@ -46,7 +46,9 @@ def updated_since(*, bounded: bool = True) -> Incremental:
 class ShopifyStream(PoliteRESTStream):
     schema = StreamSchema(SchemaDirectory(schemas))
     secret_settings = ("access_token",)
-    utc_timestamps = True  # Shopify writes the shop's offset; loaders get UTC
+    # Shopify writes the shop's offset. Our target-postgres keeps instants either way; MeltanoLabs'
+    # (the project's alternative) with use_copy drops offsets: tests/test_loaders.py shows it.
+    utc_timestamps = True
     records_key: ClassVar[str | None] = None  # set per stream: the envelope key
     rate_limit_description = "the shop's bucket (40, leaking `calls_per_second`), read from `X-Shopify-Shop-Api-Call-Limit`"
     #: Whether the endpoint pages with ``Link`` headers (locations does not).

@@ -89,6 +89,7 @@ class Stream:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     versions: set[int] = field(default_factory=set)
     activated: set[int] = field(default_factory=set)
+    announced: int | None = None  # announced once, complete at the end of input
     truncated: bool = False
 
 
@@ -174,6 +175,10 @@ class Loader:
                 time.monotonic() - self.oldest >= self.options.batch_wait_limit_seconds
             ):
                 self.flush("batch_wait_limit_seconds reached")
+        for stream in self.streams.values():
+            if stream.announced is not None:
+                self.retirements.append(Retirement(stream.name, stream.table, stream.announced))
+                stream.announced = None
         self.flush("end of input")
 
     def handle(self, message: Any, may_hold_nul: bool) -> None:
@@ -298,14 +303,19 @@ class Loader:
         stream = self._stream(message.stream, "ACTIVATE_VERSION")
         if not self.options.activate_version:
             return
-        # The version is complete once its records are in: a tap announces a version before
-        # its first record and again after its last; rows are retired only then, in the
-        # transaction that commits the version's last rows.
+        # Older rows are retired once the version's records are all in, in the transaction
+        # that commits the last of them. Some taps announce a version before its first record
+        # and again after its last: complete at the second. singer-sdk taps announce it only
+        # before: complete when the input ends (the tap finished; Meltano kills the target
+        # instead when a tap fails).
         complete = message.version in stream.versions or message.version in stream.activated
         stream.activated.add(message.version)
         if complete:
+            stream.announced = None
             self.retirements.append(Retirement(stream.name, stream.table, message.version))
             self.flush(f"{stream.name}: ACTIVATE_VERSION")
+        else:
+            stream.announced = message.version
 
     # -- batches -------------------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ LOAD_METHODS = ("upsert", "append-only", "overwrite")
 
 
 class TargetPostgres(Target):
+    """Postgres loader: binary COPY, a checksum-guarded merge, time zones kept, deletes applied."""
+
     name = "target-postgres"
     package_name = "tapworks-target-postgres"
     capabilities: ClassVar[list[CapabilitiesEnum]] = [

@@ -155,18 +155,28 @@ def full_table(db: Database, version: int, ids: list[int]) -> list[dict[str, Any
 
 def test_activate_version_marks_exactly_the_rows_gone_from_the_source(db: Database) -> None:
     db.load(full_table(db, 1, [1, 2, 3, 4]))
-    # the new version's first announcement retires nothing: its records are not in yet
-    announce = {"type": "ACTIVATE_VERSION", "stream": "orders", "version": 2}
-    db.load([db.schema("orders", ORDERS), announce])
-    assert db.rows(f"SELECT count(*) FROM {SCHEMA}.orders WHERE _sdc_deleted_at IS NOT NULL") == [
-        (0,)
-    ]
     db.load(full_table(db, 2, [1, 3, 4]))
     deleted = db.rows(f"SELECT id FROM {SCHEMA}.orders WHERE _sdc_deleted_at IS NOT NULL")
     assert deleted == [(2,)]
     db.load(full_table(db, 3, [1, 2]))  # 2 is back, 3 and 4 are gone
     marked = db.rows(f"SELECT id, _sdc_deleted_at IS NOT NULL FROM {SCHEMA}.orders ORDER BY id")
     assert marked == [(1, False), (2, False), (3, True), (4, True)]
+
+
+def test_a_version_announced_only_before_its_records_completes_at_the_end(db: Database) -> None:
+    """singer-sdk taps send ACTIVATE_VERSION once, before the records: older rows are retired
+    with the last batch, not at the announcement (nothing looks deleted mid-sync)."""
+    db.load(full_table(db, 1, [1, 2, 3, 4]))
+    announce = {"type": "ACTIVATE_VERSION", "stream": "orders", "version": 2}
+    records = [db.record("orders", order(n), version=2) for n in (1, 3)]
+    run = db.load([db.schema("orders", ORDERS), announce, *records], batch_size_rows=1)
+    assert run.stderr.count("batch committed") == 2  # one record per batch
+    marked = db.rows(f"SELECT id, _sdc_deleted_at IS NOT NULL FROM {SCHEMA}.orders ORDER BY id")
+    assert marked == [(1, False), (2, True), (3, False), (4, True)]
+    retired = [line for line in run.stderr.splitlines() if "version 2 complete" in line]
+    assert len(retired) == 1
+    assert "(end of input)" in retired[0]
+    assert "2 deleted" in retired[0]
 
 
 def test_hard_delete_removes_the_rows(db: Database) -> None:

@@ -9,8 +9,8 @@ renamed as (
         integration ->> 'name' as integration_name,
         integration ->> 'category' as integration_category,
         -- the API types these as plain strings; they hold ISO 8601 instants
-        cast(cast(created as timestamptz) at time zone 'UTC' as timestamp) as created_at,
-        cast(cast(updated as timestamptz) at time zone 'UTC' as timestamp) as updated_at,
+        cast(created as timestamptz) as created_at,
+        cast(updated as timestamptz) as updated_at,
         _sdc_batched_at as loaded_at
     from source
 )

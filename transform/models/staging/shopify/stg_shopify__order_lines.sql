@@ -9,7 +9,7 @@ lines as (
         line.item as line_item,
         line.position as line_number
     from orders
-    cross join lateral unnest(orders.line_items) with ordinality as line (item, position)
+    cross join lateral jsonb_array_elements(orders.line_items) with ordinality as line (item, position)
 ),
 
 renamed as (

@@ -6,7 +6,7 @@ with products as (
 variants as (
     select products.id as product_id, variant
     from products
-    cross join lateral unnest(products.variants) as variant
+    cross join lateral jsonb_array_elements(products.variants) as variant
 ),
 
 renamed as (

@@ -11,7 +11,7 @@ renamed as (
         product_type,
         status as product_status,
         tags,
-        coalesce(cardinality(variants), 0) as variant_count,
+        coalesce(jsonb_array_length(variants), 0) as variant_count,
         created_at,
         updated_at,
         published_at,

@@ -33,6 +33,8 @@ class Plugin:
     # Configuration the project adds in its own meltano.yml fragment (not in the hub definition).
     project_config: dict[str, Any] = field(default_factory=dict)
     project_comment: str = ""
+    #: The plugin's name in this project, when two variants of one plugin are declared.
+    project_name: str = ""
 
     @property
     def pip_url(self) -> str:
@@ -55,11 +57,6 @@ PLUGINS = (
         logo="klaviyo.svg",
         docs=f"{PROJECT_URL}/tree/main/taps/tap-klaviyo#readme",
         repo=PROJECT_URL,
-        project_config={"replace_nul_characters": True},
-        project_comment=(
-            "Our loader is Postgres, which cannot store NUL; target-postgres 0.8.1's\n"
-            "sanitize_null_text_characters only reaches one level into objects, so replace it here."
-        ),
     ),
     Plugin(
         type="extractors",
@@ -80,7 +77,34 @@ PLUGINS = (
     Plugin(
         type="loaders",
         name="target-postgres",
+        variant="tapworks",
+        namespace="target_postgres",
+        label="Postgres",
+        distribution="tapworks-target-postgres",
+        version=None,
+        about_command=(sys.executable, "-m", "target_postgres", "--about", "--format=json"),
+        project_pip_url="-e ./targets/target-postgres",
+        domain_url="https://www.postgresql.org",
+        keywords=("database", "meltano_sdk", "postgres"),
+        logo="postgres.svg",
+        docs=f"{PROJECT_URL}/tree/main/targets/target-postgres#readme",
+        repo=PROJECT_URL,
+        extra={"dialect": "postgres", "target_schema": "$TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"},
+        values={
+            # a schema per tap: tap_klaviyo, tap_shopify, ...
+            "default_target_schema": "$MELTANO_EXTRACT__LOAD_SCHEMA",
+        },
+    ),
+    Plugin(
+        type="loaders",
+        name="target-postgres",
         variant="meltanolabs",
+        project_name="target-postgres-meltanolabs",
+        project_comment=(
+            "target-postgres-meltanolabs, the alternative loader: its tables hold date-times\n"
+            "without time zone, and it cannot store NUL inside objects: set the tap's\n"
+            "replace_nul_characters when you use it."
+        ),
         namespace="target_postgres",
         label="Postgres",
         distribution="meltanolabs-target-postgres",

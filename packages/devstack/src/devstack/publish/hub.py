@@ -20,6 +20,8 @@ from referencing import Registry, Resource
 
 from devstack.publish.catalog import MAINTAINER
 
+#: Where two variants of a plugin are published, ours is the one `meltano add` picks.
+DEFAULT_VARIANT = "tapworks"
 PLUGIN_TYPES = (
     "extractors",
     "files",
@@ -110,6 +112,8 @@ def build_api(
             name, {"logo_url": document["logo_url"], "default_variant": variant, "variants": {}}
         )
         entry["variants"][variant] = {"ref": f"{api_url}/plugins/{plugin_type}/{name}--{variant}"}
+        if variant == DEFAULT_VARIANT:
+            entry["default_variant"] = variant
         logo = logos / Path(definition["logo_url"]).name
         target = out / definition["logo_url"].lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +146,8 @@ def build_repo(definitions: list[tuple[str, dict[str, Any]]], logos: Path, out: 
                 dict(sorted(definition.items())), sort_keys=False, allow_unicode=True, width=100
             )
         )
-        default_variants[plugin_type][name] = variant
+        if variant == DEFAULT_VARIANT or name not in default_variants[plugin_type]:
+            default_variants[plugin_type][name] = variant
         maintainers[variant] = (
             {**MAINTAINER, "label": variant, "name": variant}
             if variant != "tapworks"

@@ -10,7 +10,12 @@ from pathlib import Path
 from devstack.publish.definitions import PublishError
 
 # Built and uploaded together: taps depend on tapkit by version range.
-PACKAGE_DIRS = ("packages/tapkit", "taps/tap-klaviyo", "taps/tap-shopify")
+PACKAGE_DIRS = (
+    "packages/tapkit",
+    "taps/tap-klaviyo",
+    "taps/tap-shopify",
+    "targets/target-postgres",
+)
 
 
 def _run(command: list[str], what: str) -> str:

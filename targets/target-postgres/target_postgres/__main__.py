@@ -1,0 +1,3 @@
+from target_postgres.target import TargetPostgres
+
+TargetPostgres.cli()
