@@ -194,7 +194,7 @@ def timed(
     return wall, peak_rss_mb(watcher)
 
 
-def our_target_config(pg: Embedded, schema: str) -> dict[str, Any]:
+def meltanolabs_config(pg: Embedded, schema: str) -> dict[str, Any]:
     """MeltanoLabs' target-postgres as this project configures its alternative loader
     (``target-postgres-meltanolabs`` in plugins/loaders.meltano.yml)."""
     return {

@@ -1,4 +1,4 @@
-"""B6 (peak memory of tap and target as the data grows) and B7 (our target-postgres against
+"""B6 (peak memory of tap and our target as the data grows) and B7 (our target-postgres against
 MeltanoLabs' and against the floor: msgspec decoding and a binary COPY of the same rows)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 import psycopg
-from common import ROOT, Result, Sandbox, drop_schema, median, our_target_config, timed
+from common import ROOT, Result, Sandbox, drop_schema, median, meltanolabs_config, timed
 from psycopg.types.json import set_json_dumps
 from tap_runs import run, tap, tap_command
 
@@ -40,16 +40,24 @@ def extract_to_file(sandbox: Sandbox, stream: str, out: Path, workdir: Path) -> 
 
 
 def load(
-    singer_file: Path, pg: Embedded, schema: str, workdir: Path, *, ours: bool = False
+    singer_file: Path,
+    pg: Embedded,
+    schema: str,
+    workdir: Path,
+    *,
+    ours: bool = False,
+    fresh: bool = True,
 ) -> tuple[float, float]:
-    """MeltanoLabs' target-postgres configured as this project runs it, or ours (defaults),
-    reading ``singer_file``: wall seconds and peak RSS in MB."""
-    drop_schema(pg, schema)
+    """MeltanoLabs' target-postgres configured as this project's alternative, or ours
+    (defaults), reading ``singer_file`` into ``schema`` (dropped first when ``fresh``): wall
+    seconds and peak RSS in MB."""
+    if fresh:
+        drop_schema(pg, schema)
     config = workdir / f"target-{schema}.json"
     settings = (
         {"sqlalchemy_url": pg.url("bench"), "default_target_schema": schema}
         if ours
-        else our_target_config(pg, schema)
+        else meltanolabs_config(pg, schema)
     )
     config.write_text(json.dumps(settings))
     with singer_file.open("rb") as source:
@@ -127,14 +135,22 @@ def load_rates(size: int, runs: int, workdir: Path, pg: Embedded) -> list[Result
             singer_file = workdir / f"{stream}-{size}.singer"
             extract_to_file(sandbox, stream, singer_file, workdir / "tap-load")
             records = counts[stream.removesuffix("s")]
-            ours, theirs, floor = [], [], []
+            ours, again, theirs, floor = [], [], [], []
             for _ in range(runs):
                 theirs.append(load(singer_file, pg, "load_theirs", workdir)[0])
                 ours.append(load(singer_file, pg, "load_ours", workdir, ours=True)[0])
+                # the same records again: every row goes through the merge, none changes
+                again.append(load(singer_file, pg, "load_ours", workdir, ours=True, fresh=False)[0])
                 floor.append(binary_copy_floor(singer_file, pg, "load_ours", stream))
             ours_rate = records / median(ours)
             theirs_rate, floor_rate = records / median(theirs), records / median(floor)
-            details = {"ours_s": ours, "meltanolabs_s": theirs, "floor_s": floor}
+            details = {
+                "ours_s": ours,
+                "ours_unchanged_reload_s": again,
+                "ours_unchanged_reload_records_per_s": round(records / median(again)),
+                "meltanolabs_s": theirs,
+                "floor_s": floor,
+            }
             case = f"target-postgres (tapworks), {stream} ({shape}), {records:,}"
             results += [
                 Result(
@@ -175,7 +191,7 @@ def peak_memory(sizes: tuple[int, int], workdir: Path, pg: Embedded) -> list[Res
             peaks["tap"].append(
                 extract_to_file(sandbox, "events", singer_file, workdir / "tap-mem")
             )
-        peaks["target"].append(load(singer_file, pg, "memory", workdir)[1])
+        peaks["target"].append(load(singer_file, pg, "memory", workdir, ours=True)[1])
         singer_file.unlink()
     return [
         Result(

@@ -1,5 +1,6 @@
-"""B3 (``meltano run tap-klaviyo target-postgres`` end to end, ours against the stock
-configuration, and where the time goes) and B5 (a second run when nothing changed).
+"""B3 (``meltano run tap-klaviyo target-postgres`` end to end, ours (our tap as the project
+configures it, our target-postgres) against the stock configuration (singer-sdk's writer,
+MeltanoLabs' target-postgres with its defaults), and where the time goes) and B5 (a second run when nothing changed).
 
 The runs happen in a throwaway Meltano project whose plugins are the executables the repository's
 ``meltano install`` made, so nothing is installed twice and the repository's state is untouched.
@@ -16,7 +17,7 @@ from typing import Any
 
 import psycopg
 import yaml
-from common import ROOT, Result, Sandbox, Watcher, drop_schema, median, our_target_config
+from common import ROOT, Result, Sandbox, Watcher, drop_schema, median
 from tap_runs import history_start
 
 from devstack.postgres import Embedded
@@ -35,7 +36,10 @@ def write_project(project: Path, sandbox: Sandbox, pg: Embedded) -> None:
     venvs = ROOT / ".meltano"
     tap_bin = venvs / "extractors" / "tap-klaviyo" / "venv" / "bin"
     target = venvs / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"
-    if not (tap_bin / "tap-klaviyo").exists() or not target.exists():
+    stock_target = (
+        venvs / "loaders" / "target-postgres-meltanolabs" / "venv" / "bin" / "target-postgres"
+    )
+    if not all(p.exists() for p in (tap_bin / "tap-klaviyo", target, stock_target)):
         raise RuntimeError("the project's plugins are not installed: run `uv run meltano install`")
     project.mkdir(parents=True, exist_ok=True)
     stock_tap = project / "stock-tap-klaviyo"
@@ -48,7 +52,6 @@ def write_project(project: Path, sandbox: Sandbox, pg: Embedded) -> None:
         "api_url": sandbox.api_url,
         "start_date": history_start(sandbox),
         "rate_limit_percent": 0,
-        "replace_nul_characters": True,
     }
     extractor = {
         "namespace": "tap_klaviyo",
@@ -76,7 +79,12 @@ def write_project(project: Path, sandbox: Sandbox, pg: Embedded) -> None:
                     **extractor,
                     "name": "tap-klaviyo-stock",
                     "executable": str(stock_tap),
-                    "config": {**tap_config, "validate_records": False},
+                    # MeltanoLabs' loader cannot store NUL inside objects
+                    "config": {
+                        **tap_config,
+                        "validate_records": False,
+                        "replace_nul_characters": True,
+                    },
                     "select": STREAMS,
                 },
                 # every stream, for the no-change rerun
@@ -91,17 +99,18 @@ def write_project(project: Path, sandbox: Sandbox, pg: Embedded) -> None:
                 {
                     **loader,
                     "name": "target-postgres",
-                    "config": our_target_config(pg, "ours"),
+                    "config": {"sqlalchemy_url": pg.url("bench"), "default_target_schema": "ours"},
                 },
                 {
                     **loader,
                     "name": "target-postgres-stock",
+                    "executable": str(stock_target),
                     "config": {"sqlalchemy_url": pg.url("bench"), "default_target_schema": "stock"},
                 },
                 {
                     **loader,
                     "name": "target-postgres-all",
-                    "config": our_target_config(pg, "rerun"),
+                    "config": {"sqlalchemy_url": pg.url("bench"), "default_target_schema": "rerun"},
                 },
             ],
         },

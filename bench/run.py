@@ -51,7 +51,7 @@ FULL = Sizes(
     limits_profiles=50_000,
     rerun=(5_000, 20_000),
     memory=(100_000, 1_000_000),
-    load=50_000,
+    load=200_000,  # the target's start-up (0.9 s, most of it importing singer-sdk) is small
     concurrency=(20_000, 100_000),
     page_time=PageTime(base_ms=250, per_record_ms=0.5),
 )

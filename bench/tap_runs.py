@@ -44,7 +44,7 @@ def tap(workdir: Path, sandbox: Sandbox, **config: Any) -> TapRunner:
             "api_url": sandbox.api_url,
             "start_date": history_start(sandbox),
             "rate_limit_percent": 0,
-            "replace_nul_characters": True,  # as this project runs it: its loader is Postgres
+            "replace_nul_characters": True,  # B7 loads the output into MeltanoLabs' loader too
             **config,
         },
     )

@@ -276,10 +276,10 @@ class Loader:
         self.sequence += 1
         row = (*values, self.sequence, version, checksum)
         if self.options.add_record_metadata:
-            # _sdc_batched_at stays empty until the batch is merged
+            # _sdc_batched_at: Postgres's, at commit (table.row_columns)
             if extracted is not None and extracted.tzinfo is None:
                 extracted = extracted.replace(tzinfo=UTC)  # as Singer means it
-            row += (extracted, self._received_at(), None, self.sync_started_at)
+            row += (extracted, self._received_at(), self.sync_started_at)
         stream.rows.append(row)
         if version is not None:
             stream.versions.add(version)

@@ -1,17 +1,22 @@
 """One stream's table: created or evolved to hold the stream's columns, and loaded a batch at a
-time through a staging table.
+time.
 
-A batch is binary-COPYed into a temporary table, then merged: with a primary key, one
+With a primary key, a batch is binary-COPYed into a temporary table, then merged: one
 ``INSERT ... ON CONFLICT DO UPDATE`` of the last row per key, which rewrites a row only when
-its checksum, table version or deletion mark differs; without one, appended.
-``_sdc_ingested_at`` is set by the first insert and never updated.
+its checksum, table version or deletion mark differs.  Without one, rows are COPYed straight
+into the table.  ``_sdc_ingested_at`` is set by the first insert and never updated;
+``_sdc_batched_at`` is the batch's transaction time; both are filled in by Postgres.
+
+A backfill skips the staging table: while a table that was empty when the run began receives
+batches whose keys it does not hold yet, the batch is COPYed straight into it (half the work for
+Postgres).  The first key it already holds rolls that COPY back to a savepoint, and the stream
+merges from then on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -20,6 +25,8 @@ from psycopg import sql
 from target_postgres.columns import CANONICAL, Column, common_type
 
 INGESTED_AT = "_sdc_ingested_at"
+BATCHED_AT = "_sdc_batched_at"
+DELETED_AT = "_sdc_deleted_at"
 # Compared to decide whether a staged row changes the stored one.
 CHANGE_COLUMNS = ("_sdc_checksum", "_sdc_table_version", "_sdc_deleted_at")
 
@@ -54,6 +61,14 @@ class Table:
     #: What the stream's schema asks for; after ``prepare``, ``columns`` are what the table has.
     wanted: list[Column]
     columns: list[Column] = field(default_factory=list)
+    #: Batches may be COPYed straight in: the table was empty when the run began, and no key
+    #: of a batch has been there before.
+    direct: bool = False
+
+    @property
+    def row_columns(self) -> list[Column]:
+        """The columns a row carries, in its order: all but those Postgres fills in."""
+        return [c for c in self.columns if c.name != BATCHED_AT]
 
     @property
     def ident(self) -> sql.Identifier:
@@ -70,6 +85,7 @@ class Table:
         if not existing:
             self._create(connection)
             self.columns = list(self.wanted)
+            self.direct = bool(self.key)
             return [f"created {self.schema}.{self.name}"]
         columns = []
         for column in self.wanted:
@@ -110,7 +126,24 @@ class Table:
                 "to append-only"
             )
         self.columns = columns
+        self._set_defaults(connection)
+        self.direct = bool(self.key) and self._is_empty(connection)
         return changes
+
+    def _is_empty(self, connection: psycopg.Connection[Any]) -> bool:
+        found = connection.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(self.ident))
+        return found.fetchone() is None
+
+    def _set_defaults(self, connection: psycopg.Connection[Any]) -> None:
+        """What a COPY straight into the table leaves to Postgres."""
+        names = {c.name for c in self.columns} | {INGESTED_AT}
+        for name in (INGESTED_AT, BATCHED_AT):
+            if name in names:
+                connection.execute(
+                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT now()").format(
+                        self.ident, sql.Identifier(name)
+                    )
+                )
 
     def _existing_types(self, connection: psycopg.Connection[Any]) -> dict[str, str]:
         rows = connection.execute(
@@ -125,9 +158,14 @@ class Table:
 
     def _create(self, connection: psycopg.Connection[Any]) -> None:
         parts = [
-            sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in self.wanted
+            sql.SQL("{} {}{}").format(
+                sql.Identifier(c.name),
+                sql.SQL(c.type),
+                sql.SQL(" DEFAULT now()" if c.name == BATCHED_AT else ""),
+            )
+            for c in self.wanted
         ]
-        parts.append(sql.SQL("{} timestamptz").format(sql.Identifier(INGESTED_AT)))
+        parts.append(sql.SQL("{} timestamptz DEFAULT now()").format(sql.Identifier(INGESTED_AT)))
         if self.key:
             parts.append(sql.SQL("PRIMARY KEY ({})").format(_names(self.key)))
         connection.execute(
@@ -151,67 +189,93 @@ class Table:
         rows: Sequence[Sequence[Any]],
         *,
         upsert: bool,
-        batched_at: datetime,
         hard_delete: bool,
     ) -> Counts:
-        """Stage ``rows`` (in ``columns`` order) and merge them, inside the caller's transaction."""
+        """Write ``rows`` (in ``row_columns`` order), inside the caller's transaction."""
+        names = [c.name for c in self.row_columns]
+        if not (upsert and self.key):
+            self._copy(connection, self.ident, rows)
+            return Counts(staged=len(rows), inserted=len(rows))
+        key_positions = [names.index(k) for k in self.key]
+        distinct = _distinct_keys(rows, key_positions)
+        if self.direct and distinct == len(rows) and not (hard_delete and self._marks(rows)):
+            try:
+                with connection.transaction():  # a savepoint
+                    self._copy(connection, self.ident, rows)
+                return Counts(staged=len(rows), inserted=len(rows))
+            except psycopg.errors.UniqueViolation:
+                self.direct = False  # a key came back: merge from now on
         stage = sql.Identifier(f"_stage_{self.name}"[:63])
-        names = [c.name for c in self.columns]
         connection.execute(
             sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
                 stage,
                 sql.SQL(", ").join(
                     sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type))
-                    for c in self.columns
+                    for c in self.row_columns
                 ),
             )
         )
-        with connection.cursor() as cursor:
-            copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-                stage, _names(names)
-            )
-            with cursor.copy(copy_sql) as copy:
-                copy.set_types([c.type for c in self.columns])
-                for row in rows:
-                    copy.write_row(row)
-        counts = Counts(staged=len(rows))
-        if upsert and self.key:
-            counts.staged = _distinct_keys(rows, [names.index(k) for k in self.key])
-            counts.inserted, counts.updated = self._merge(connection, stage, names, batched_at)
-            if hard_delete:
-                counts.deleted = self._delete_marked(connection, stage)
-        else:
-            counts.inserted = self._append(connection, stage, names, batched_at)
+        self._copy(connection, stage, rows)
+        counts = Counts(staged=distinct)
+        counts.inserted, counts.updated = self._merge(
+            connection, stage, names, distinct < len(rows)
+        )
+        if hard_delete:
+            counts.deleted = self._delete_marked(connection, stage)
         connection.execute(sql.SQL("DROP TABLE {}").format(stage))
         return counts
+
+    def _copy(
+        self,
+        connection: psycopg.Connection[Any],
+        into: sql.Identifier,
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        columns = self.row_columns
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+            into, _names([c.name for c in columns])
+        )
+        with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            copy.set_types([c.type for c in columns])
+            for row in rows:
+                copy.write_row(row)
+
+    def _marks(self, rows: Sequence[Sequence[Any]]) -> bool:
+        """Whether a row carries ``_sdc_deleted_at``."""
+        position = [c.name for c in self.row_columns].index(DELETED_AT)
+        return any(row[position] is not None for row in rows)
 
     def _merge(
         self,
         connection: psycopg.Connection[Any],
         stage: sql.Identifier,
         names: list[str],
-        batched_at: datetime,
+        repeats_keys: bool,
     ) -> tuple[int, int]:
-        updatable = [n for n in names if n not in self.key]
-        batched = "_sdc_batched_at" in names
-        select_list = [
-            sql.SQL("%(batched)s") if n == "_sdc_batched_at" else sql.Identifier(n) for n in names
-        ]
+        written = [*names, BATCHED_AT] if any(c.name == BATCHED_AT for c in self.columns) else names
+        updatable = [n for n in written if n not in self.key]
+        select_list = [sql.SQL("now()") if n == BATCHED_AT else sql.Identifier(n) for n in written]
         changed = sql.SQL(" OR ").join(
             sql.SQL("target.{0} IS DISTINCT FROM EXCLUDED.{0}").format(sql.Identifier(n))
             for n in CHANGE_COLUMNS
             if n in names
         )
+        # the last row per key wins; without repeats, no sort is needed
+        source = (
+            "SELECT DISTINCT ON ({key}) {select}, now() FROM {stage} ORDER BY {key}, {sequence} DESC"
+            if repeats_keys
+            else "SELECT {select}, now() FROM {stage}"
+        )
         query = sql.SQL(
             "WITH merged AS ("
             "INSERT INTO {table} AS target ({columns}, {ingested}) "
-            "SELECT DISTINCT ON ({key}) {select}, now() FROM {stage} ORDER BY {key}, {sequence} DESC "
-            "ON CONFLICT ({key}) DO UPDATE SET {updates} WHERE {changed} "
+            + source
+            + " ON CONFLICT ({key}) DO UPDATE SET {updates} WHERE {changed} "
             "RETURNING (xmax = 0) AS inserted) "
             "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged"
         ).format(
             table=self.ident,
-            columns=_names(names),
+            columns=_names(written),
             ingested=sql.Identifier(INGESTED_AT),
             key=_names(self.key),
             select=sql.SQL(", ").join(select_list),
@@ -222,32 +286,9 @@ class Table:
             ),
             changed=changed,
         )
-        row = connection.execute(query, {"batched": batched_at} if batched else {}).fetchone()
+        row = connection.execute(query).fetchone()
         assert row is not None
         return int(row[0]), int(row[1])
-
-    def _append(
-        self,
-        connection: psycopg.Connection[Any],
-        stage: sql.Identifier,
-        names: list[str],
-        batched_at: datetime,
-    ) -> int:
-        select_list = [
-            sql.SQL("%(batched)s") if n == "_sdc_batched_at" else sql.Identifier(n) for n in names
-        ]
-        cursor = connection.execute(
-            sql.SQL("INSERT INTO {} ({}, {}) SELECT {}, now() FROM {} ORDER BY {}").format(
-                self.ident,
-                _names(names),
-                sql.Identifier(INGESTED_AT),
-                sql.SQL(", ").join(select_list),
-                stage,
-                sql.Identifier("_sdc_sequence"),
-            ),
-            {"batched": batched_at} if "_sdc_batched_at" in names else {},
-        )
-        return cursor.rowcount
 
     def _delete_marked(self, connection: psycopg.Connection[Any], stage: sql.Identifier) -> int:
         """``hard_delete``: rows whose newest record carries ``_sdc_deleted_at`` go."""

@@ -155,11 +155,11 @@ class Writer:
             for batch in work.loads:
                 if batch.truncate_first:
                     self.connection.execute(sql.SQL("TRUNCATE {}").format(batch.table.ident))
+                    batch.table.direct = bool(batch.table.key)
                 counts = batch.table.load(
                     self.connection,
                     batch.rows,
                     upsert=self.settings.upsert,
-                    batched_at=started,
                     hard_delete=self.settings.hard_delete,
                 )
                 results.append((batch.stream, counts, "batch committed"))

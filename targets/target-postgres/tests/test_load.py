@@ -128,6 +128,21 @@ def test_the_last_record_of_a_key_in_a_batch_wins(db: Database) -> None:
     ]
 
 
+def test_a_key_repeated_in_a_later_batch_of_a_backfill_is_merged(db: Database) -> None:
+    """Into an empty table batches are COPYed straight in until a key comes back; that batch
+    rolls back to its savepoint and merges, as does every batch after it."""
+    orders = [order(1), order(2), order(3, note="old"), order(4), order(3, note="new"), order(5)]
+    run = load_orders(db, orders, batch_size_rows=2)
+    assert "2 inserted, 0 updated" in run.stderr  # the first batches, straight in
+    assert "1 inserted, 1 updated" in run.stderr  # (4, 3 again): merged
+    rows = db.rows(
+        f"SELECT id, note, _sdc_ingested_at IS NOT NULL, _sdc_batched_at IS NOT NULL "
+        f"FROM {SCHEMA}.orders ORDER BY id"
+    )
+    assert [r[:2] for r in rows] == [(n, "new" if n == 3 else f"order {n}") for n in range(1, 6)]
+    assert all(r[2] and r[3] for r in rows)
+
+
 def test_load_methods(db: Database) -> None:
     load_orders(db, [order(1), order(2)], load_method="append-only")
     load_orders(db, [order(1)], load_method="append-only")
