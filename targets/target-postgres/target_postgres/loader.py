@@ -158,7 +158,7 @@ class Loader:
         for line in lines(source, wait):
             if line is not None:
                 number += 1
-                if line.strip():
+                if line and not line.isspace():  # (strip would copy every line)
                     self.buffered_bytes += len(line)
                     message = decode(line, number)
                     if type(message) is RecordMessage and message.stream in streams:  # hot path

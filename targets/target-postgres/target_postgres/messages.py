@@ -48,6 +48,7 @@ class BatchMessage(msgspec.Struct, tag_field="type", tag="BATCH"):
 Message = RecordMessage | SchemaMessage | StateMessage | ActivateVersionMessage | BatchMessage
 
 _decode_message = msgspec.json.Decoder(Message, float_hook=Decimal).decode
+_encode = msgspec.json.Encoder(decimal_format="number").encode
 CHUNK = 1 << 20
 
 
@@ -89,20 +90,38 @@ def lines(source: IO[Any], wait: float) -> Iterator[bytes | None]:
 
 
 def batch_records(message: BatchMessage) -> Iterator[bytes]:
-    """The records (JSON lines) of a BATCH message's files (singer-sdk's JSONL, plain or gzip)."""
+    """The records of a BATCH message's files as JSON: singer-sdk's JSONL (plain or gzip) and
+    Parquet (with the ``parquet`` extra, pyarrow) files."""
     encoding = message.encoding
-    if encoding.get("format") != "jsonl":
+    kind = encoding.get("format")
+    if kind not in ("jsonl", "parquet"):
         raise BadMessageError(
-            f"{message.stream}: BATCH files in {encoding.get('format')!r} format are not supported; "
-            "set the tap's batch_config encoding format to jsonl"
+            f"{message.stream}: BATCH files in {kind!r} format are not supported; set the "
+            "tap's batch_config encoding format to jsonl or parquet"
         )
     for url in message.manifest:
         parts = urlsplit(url)
         if parts.scheme not in ("", "file"):
             raise BadMessageError(f"{message.stream}: BATCH file {url} is not a local file:// path")
         path = Path(unquote(parts.path))
+        if kind == "parquet":
+            yield from _parquet_records(message.stream, path)
+            continue
         opener = gzip.open if encoding.get("compression") == "gzip" else open
         with opener(path, "rb") as file:
             for line in file:
                 if line.strip():
                     yield line
+
+
+def _parquet_records(stream: str, path: Path) -> Iterator[bytes]:
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise BadMessageError(
+            f"{stream}: BATCH files in parquet format need pyarrow: install "
+            "tapworks-target-postgres[parquet] (or set the tap's batch_config to jsonl)"
+        ) from None
+    for batch in parquet.ParquetFile(path).iter_batches(batch_size=10_000):
+        for record in batch.to_pylist():
+            yield _encode(record)

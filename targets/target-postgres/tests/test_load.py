@@ -266,3 +266,31 @@ def test_batch_messages_of_jsonl_files(db: Database, tmp_path: Path) -> None:
         (1, "from a file 1"),
         (2, "from a file 2"),
     ]
+
+
+def test_batch_messages_of_parquet_files(db: Database, tmp_path: Path) -> None:
+    """As singer-sdk's ParquetBatcher writes them: pyarrow tables from the records."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "orders=1.parquet"
+    records = [order(n) for n in range(3)]
+    pq.write_table(pa.Table.from_pylist(records), path, compression="gzip")
+    batch = {
+        "type": "BATCH",
+        "stream": "orders",
+        "encoding": {"format": "parquet", "compression": "gzip"},
+        "manifest": [path.as_uri()],
+    }
+    db.load([db.schema("orders", ORDERS), batch])
+    from_file = db.rows(
+        f"SELECT id, updated_at, total, lines, customer FROM {SCHEMA}.orders ORDER BY id"
+    )
+    assert from_file[1] == (
+        1,
+        datetime(2024, 3, 2, 15, 0, tzinfo=UTC),
+        Decimal("1.10"),
+        [{"sku": "s1", "qty": 1}],
+        {"name": "c1"},
+    )
+    assert len(from_file) == 3
