@@ -145,7 +145,11 @@ class Watcher:
             pid = pending.pop()
             try:
                 usage = self.seen.get(pid) or Usage("other")
-                usage.name = self._name(pid)  # again: a wrapper script execs the real program
+                # again: a wrapper script execs the real program; but a process that has
+                # exited (a zombie: no cmdline) keeps the name it had
+                name = self._name(pid)
+                if name != "other" or usage.name == "other":
+                    usage.name = name
                 usage.cpu_seconds = cpu_seconds(pid)
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
@@ -235,6 +239,7 @@ def machine() -> dict[str, Any]:
         "requests",
         "psycopg",
         "tapworks-tap-klaviyo",
+        "tapworks-target-postgres",
     ):
         try:
             versions[package] = importlib.metadata.version(package)

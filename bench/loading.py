@@ -18,16 +18,9 @@ from psycopg.types.json import set_json_dumps
 from tap_runs import run, tap, tap_command
 
 from devstack.postgres import Embedded
+from devstack.testing import installed_plugin
 
-TARGET = (
-    ROOT
-    / ".meltano"
-    / "loaders"
-    / "target-postgres-meltanolabs"
-    / "venv"
-    / "bin"
-    / "target-postgres"
-)
+TARGET = installed_plugin(ROOT, "loaders", "target-postgres-meltanolabs", "target-postgres")
 # tapworks-target-postgres, from the workspace venv (targets/target-postgres)
 OURS = ROOT / ".venv" / "bin" / "target-postgres"
 

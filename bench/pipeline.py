@@ -21,6 +21,7 @@ from common import ROOT, Result, Sandbox, Watcher, drop_schema, median
 from tap_runs import history_start
 
 from devstack.postgres import Embedded
+from devstack.testing import installed_plugin
 
 STREAMS = ["profiles.*", "events.*"]
 # what each process runs (its program and script) -> where its CPU time is counted
@@ -33,11 +34,10 @@ PROCESSES = {
 
 
 def write_project(project: Path, sandbox: Sandbox, pg: Embedded) -> None:
-    venvs = ROOT / ".meltano"
-    tap_bin = venvs / "extractors" / "tap-klaviyo" / "venv" / "bin"
-    target = venvs / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"
-    stock_target = (
-        venvs / "loaders" / "target-postgres-meltanolabs" / "venv" / "bin" / "target-postgres"
+    tap_bin = installed_plugin(ROOT, "extractors", "tap-klaviyo", "tap-klaviyo").parent
+    target = installed_plugin(ROOT, "loaders", "target-postgres", "target-postgres")
+    stock_target = installed_plugin(
+        ROOT, "loaders", "target-postgres-meltanolabs", "target-postgres"
     )
     if not all(p.exists() for p in (tap_bin / "tap-klaviyo", target, stock_target)):
         raise RuntimeError("the project's plugins are not installed: run `uv run meltano install`")

@@ -1,7 +1,7 @@
 """The benchmark suite, B1 to B8, on the sandbox and an embedded Postgres: one table, and the
 same results as JSON and Markdown with the machine they ran on.
 
-    uv run python bench/run.py            # the full suite (B1-B7 under 15 minutes on 2 cores; B8: README)
+    uv run python bench/run.py            # the full suite (about 18 minutes on 2 cores, B8 included)
     uv run python bench/run.py --smoke    # tiny sizes, one run each: that it works, not how fast
 
 Figures are medians of ``--runs`` runs; every ratio is taken within one run of this command, so

@@ -17,20 +17,13 @@ import psycopg
 import pytest
 
 from devstack import postgres
+from devstack.testing import installed_plugin
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
 from sandbox.shopify.sandbox import ShopifySandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = Path(sys.executable).parent / "target-postgres"
-THEIRS = (
-    ROOT
-    / ".meltano"
-    / "loaders"
-    / "target-postgres-meltanolabs"
-    / "venv"
-    / "bin"
-    / "target-postgres"
-)
+THEIRS = installed_plugin(ROOT, "loaders", "target-postgres-meltanolabs", "target-postgres")
 OUR_COLUMNS = {"_sdc_checksum", "_sdc_ingested_at"}
 #: As the project configures MeltanoLabs' (plugins/loaders.meltano.yml)
 THEIRS_SETTINGS = {

@@ -24,6 +24,11 @@ STATE_ID = "dev:tap-klaviyo-to-target-postgres"
 SCHEMA = "tap_klaviyo"
 
 
+def installed_plugin(root: Path, plugin_type: str, name: str, executable: str) -> Path:
+    """An executable that `meltano install` put into the project's venv for a plugin."""
+    return root / ".meltano" / plugin_type / name / "venv" / "bin" / executable
+
+
 @dataclass
 class Result:
     returncode: int
