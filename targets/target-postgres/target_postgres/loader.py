@@ -74,7 +74,7 @@ class Options:
     schema: str
     load_method: str = "upsert"
     hard_delete: bool = False
-    batch_size_rows: int = 50_000
+    batch_size_rows: int = 20_000
     batch_wait_limit_seconds: float = 30.0
     add_record_metadata: bool = True
     activate_version: bool = True

@@ -92,7 +92,7 @@ class TargetPostgres(Target):
         th.Property(
             "batch_size_rows",
             th.IntegerType,
-            default=50_000,
+            default=20_000,
             description="Rows buffered (over all streams) before a batch is committed.",
         ),
         th.Property(
@@ -152,7 +152,7 @@ def options_from(config: dict[str, Any]) -> Options:
     method = config.get("load_method", "upsert")
     if method not in LOAD_METHODS:
         raise SettingError(f"load_method: {method!r} is not one of {', '.join(LOAD_METHODS)}")
-    size = config.get("batch_size_rows", 50_000)
+    size = config.get("batch_size_rows", 20_000)
     if not isinstance(size, int) or size < 1:
         raise SettingError(f"batch_size_rows: must be a positive integer, got {size!r}")
     wait = config.get("batch_wait_limit_seconds", 30)
