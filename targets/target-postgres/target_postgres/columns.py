@@ -60,7 +60,6 @@ _WIDER = {
 }
 
 encode_json = msgspec.json.Encoder(decimal_format="number").encode
-_encode_sorted = msgspec.json.Encoder(decimal_format="number", order="sorted").encode
 
 
 class BadValueError(ValueError):
@@ -201,10 +200,6 @@ class Column:
     type: str
     source: str  # the record's property name
 
-    @property
-    def convert(self) -> Callable[[Any], Any]:
-        return CONVERTERS[self.type]
-
 
 def without_nul(value: Any) -> Any:
     """``value`` with NUL characters removed at any depth (Postgres text and jsonb refuse them)."""
@@ -215,8 +210,3 @@ def without_nul(value: Any) -> Any:
     if isinstance(value, list):
         return [without_nul(v) for v in value]
     return value
-
-
-def checksum_json(record: Mapping[str, Any]) -> bytes:
-    """The record's canonical JSON (keys sorted), what ``_sdc_checksum`` hashes."""
-    return _encode_sorted(record)

@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
+from target_postgres.columns import encode_json
+
 
 class RecordMessage(msgspec.Struct, tag_field="type", tag="RECORD"):
     stream: str
@@ -48,7 +50,6 @@ class BatchMessage(msgspec.Struct, tag_field="type", tag="BATCH"):
 Message = RecordMessage | SchemaMessage | StateMessage | ActivateVersionMessage | BatchMessage
 
 _decode_message = msgspec.json.Decoder(Message, float_hook=Decimal).decode
-_encode = msgspec.json.Encoder(decimal_format="number").encode
 CHUNK = 1 << 20
 
 
@@ -124,4 +125,4 @@ def _parquet_records(stream: str, path: Path) -> Iterator[bytes]:
         ) from None
     for batch in parquet.ParquetFile(path).iter_batches(batch_size=10_000):
         for record in batch.to_pylist():
-            yield _encode(record)
+            yield encode_json(record)

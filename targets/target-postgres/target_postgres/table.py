@@ -135,15 +135,19 @@ class Table:
         return found.fetchone() is None
 
     def _set_defaults(self, connection: psycopg.Connection[Any]) -> None:
-        """What a COPY straight into the table leaves to Postgres."""
-        names = {c.name for c in self.columns} | {INGESTED_AT}
-        for name in (INGESTED_AT, BATCHED_AT):
-            if name in names:
-                connection.execute(
-                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT now()").format(
-                        self.ident, sql.Identifier(name)
-                    )
+        """What a COPY straight into the table leaves to Postgres; only where missing, as
+        ALTER TABLE waits for every reader of the table."""
+        missing = connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+            "AND table_name = %s AND column_name = ANY(%s) AND column_default IS NULL",
+            (self.schema, self.name, [INGESTED_AT, BATCHED_AT]),
+        ).fetchall()
+        for (name,) in missing:
+            connection.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT now()").format(
+                    self.ident, sql.Identifier(name)
                 )
+            )
 
     def _existing_types(self, connection: psycopg.Connection[Any]) -> dict[str, str]:
         rows = connection.execute(

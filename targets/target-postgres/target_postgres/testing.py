@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import psycopg
 
+from target_postgres.columns import encode_json
+
 TARGET = str(Path(sys.executable).parent / "target-postgres")
-_encode = msgspec.json.Encoder(decimal_format="number").encode
 SCHEMA = "tap_test"
 
 
@@ -46,7 +46,7 @@ class Database:
 
     @staticmethod
     def lines(messages: list[dict[str, Any]]) -> str:
-        return "".join(_encode(m).decode() + "\n" for m in messages)
+        return "".join(encode_json(m).decode() + "\n" for m in messages)
 
     def load(self, messages: list[dict[str, Any]] | str, **settings: Any) -> Run:
         """The target's CLI fed ``messages``; fails the test if it fails, unless asked not to."""

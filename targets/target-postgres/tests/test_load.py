@@ -249,18 +249,22 @@ def test_a_narrower_schema_writes_into_the_wider_column(db: Database) -> None:
     ]
 
 
+def batch_of(path: Path, file_format: str) -> dict[str, Any]:
+    """A BATCH message for one gzip-compressed file of the orders stream."""
+    return {
+        "type": "BATCH",
+        "stream": "orders",
+        "encoding": {"format": file_format, "compression": "gzip"},
+        "manifest": [path.as_uri()],
+    }
+
+
 def test_batch_messages_of_jsonl_files(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "orders-1.jsonl.gz"
     with gzip.open(path, "wt") as file:
         for n in range(3):
             file.write(json.dumps({"id": n, "note": f"from a file {n}"}) + "\n")
-    batch = {
-        "type": "BATCH",
-        "stream": "orders",
-        "encoding": {"format": "jsonl", "compression": "gzip"},
-        "manifest": [path.as_uri()],
-    }
-    db.load([db.schema("orders", ORDERS), batch])
+    db.load([db.schema("orders", ORDERS), batch_of(path, "jsonl")])
     assert db.rows(f"SELECT id, note FROM {SCHEMA}.orders ORDER BY id") == [
         (0, "from a file 0"),
         (1, "from a file 1"),
@@ -276,13 +280,7 @@ def test_batch_messages_of_parquet_files(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "orders=1.parquet"
     records = [order(n) for n in range(3)]
     pq.write_table(pa.Table.from_pylist(records), path, compression="gzip")
-    batch = {
-        "type": "BATCH",
-        "stream": "orders",
-        "encoding": {"format": "parquet", "compression": "gzip"},
-        "manifest": [path.as_uri()],
-    }
-    db.load([db.schema("orders", ORDERS), batch])
+    db.load([db.schema("orders", ORDERS), batch_of(path, "parquet")])
     from_file = db.rows(
         f"SELECT id, updated_at, total, lines, customer FROM {SCHEMA}.orders ORDER BY id"
     )
