@@ -28,8 +28,6 @@ INCREMENTAL = {
     "templates": "updated",
     "flows": "updated",
     "flow_actions": "updated",
-    "list_members": "joined_group_at",
-    "segment_members": "joined_group_at",
 }
 
 

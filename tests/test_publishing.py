@@ -61,6 +61,19 @@ def test_definitions_have_exactly_the_settings_of_about(plugin: Any) -> None:
     assert setting_names(entry["settings"]) == from_about
 
 
+@pytest.mark.parametrize("plugin", PLUGINS, ids=[f"{p.name}--{p.variant}" for p in PLUGINS])
+def test_hub_definitions_name_the_package_unpinned_and_the_project_installs_its_own(
+    plugin: Any,
+) -> None:
+    # Hub entries are unpinned (a project pins through its own pip_url or lock file); this
+    # project keeps installing its checkout (or its chosen version).
+    assert committed(plugin.type, plugin.name, plugin.variant)["pip_url"] == plugin.distribution
+    project = yaml.safe_load((ROOT / "plugins" / f"{plugin.type}.meltano.yml").read_text())
+    name = plugin.project_name or plugin.name
+    entry = next(e for e in project["plugins"][plugin.type] if e["name"] == name)
+    assert entry["pip_url"] == plugin.project_pip_url
+
+
 def test_every_generated_file_is_current() -> None:
     assert definitions.stale(ROOT) == [], "run `uv run devstack definitions`"
 
@@ -255,12 +268,12 @@ def run_new_project(
     lock = json.loads(
         (project / "plugins" / "extractors" / "tap-klaviyo--tapworks.lock").read_text()
     )
-    assert lock["pip_url"].startswith("tapworks-tap-klaviyo==")
+    assert lock["pip_url"] == "tapworks-tap-klaviyo"  # the hub's, unpinned
     assert "api_key" in {s["name"] for s in lock["settings"]}
     target_lock = json.loads(
         (project / "plugins" / "loaders" / "target-postgres--tapworks.lock").read_text()
     )
-    assert target_lock["pip_url"].startswith("tapworks-target-postgres==")  # ours: the default
+    assert target_lock["pip_url"] == "tapworks-target-postgres"  # ours: the default
     import psycopg
 
     with psycopg.connect(pg.url("published", driver="postgresql")) as connection:

@@ -32,6 +32,7 @@ from sandbox.cli import klaviyo_command
 from sandbox.core.control import SandboxControl
 from tap_klaviyo.tap import TapKlaviyo
 from tapkit.testing import select
+from tapkit.timeformats import parse_instant
 from target_postgres.testing import TARGET
 
 TAP = str(Path(sys.executable).parent / "tap-klaviyo")
@@ -199,13 +200,12 @@ def test_a_full_refresh_after_deletions_marks_exactly_the_deleted_rows(
 ) -> None:
     with klaviyo_sandbox(events=1_000) as api_url:
         control = SandboxControl(api_url)
-        # metrics are FULL_TABLE (no replication key); singer-sdk sends ACTIVATE_VERSION for
-        # FULL_TABLE streams only with this setting
-        pipeline = Pipeline(tmp_path, api_url, pg, "metrics", emit_activate_version_messages=True)
+        # metrics are read whole every run: each run is one version, framed in ACTIVATE_VERSION
+        pipeline = Pipeline(tmp_path, api_url, pg, "metrics")
         run_to_the_end(pipeline)
         deleted = set(control.delete("metric", count=3))
         run_to_the_end(pipeline)
-        truth = sorted((m["id"], m["updated"]) for m in control.truth("metric"))
+        truth = sorted((m["id"], parse_instant(m["updated"])) for m in control.truth("metric"))
     rows = db.execute(f"select id, updated, _sdc_deleted_at from {SCHEMA}.metrics").fetchall()
     assert {id_ for id_, _, gone in rows if gone is not None} == deleted
     live = sorted((id_, updated) for id_, updated, gone in rows if gone is None)

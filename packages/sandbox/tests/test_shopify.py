@@ -333,3 +333,85 @@ def test_the_command_line_serves_a_shop_until_terminated() -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_without_configured_tokens_only_access_token_shapes_are_accepted(
+    shop: ShopifySandbox,
+) -> None:
+    """Shopify answers 401 to a string that is not an access token; the dev config's token
+    (``shpat_sandbox_not_a_secret``) and the shapes of other app kinds keep working."""
+    url = shop.api_url() + "/locations.json"
+    for token in ("not-a-token", "shpat_", "Bearer shpat_abc", "shpat_abc def", "shpxx_0123"):
+        refused = requests.get(url, headers={"X-Shopify-Access-Token": token}, timeout=10)
+        assert refused.status_code == 401, token
+        assert refused.json() == {
+            "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+        }
+    for token in ("shpat_sandbox_not_a_secret", "shpca_0123abcdef", "shppa_9f8e7d6c5b4a"):
+        accepted = requests.get(url, headers={"X-Shopify-Access-Token": token}, timeout=10)
+        assert accepted.status_code == 200, token
+
+
+def test_deleting_orders_and_products_records_destroy_events(fresh: ShopifySandbox) -> None:
+    control = fresh.control
+    orders = control.delete("order", count=4)
+    at_orders = control.now()
+    products = control.delete("product", count=2)
+    control.delete("customer", count=1)  # no event: the Events API has none for customers
+    # the deleted rows leave the listings and the truth
+    assert not set(orders) & {o["id"] for o in walk(fresh, "orders", status="any", limit=250)}
+    assert not set(orders) & {o["id"] for o in control.truth("order")}
+    assert not set(products) & {p["id"] for p in walk(fresh, "products", limit=250)}
+
+    events = walk(fresh, "events", filter="Order,Product", verb="destroy", limit=2)
+    assert sorted(e["subject_id"] for e in events) == sorted(orders + products)
+    assert len({e["id"] for e in events}) == len(events) == 6
+    by_subject = {e["subject_id"]: e for e in events}
+    assert {by_subject[i]["subject_type"] for i in orders} == {"Order"}
+    assert {by_subject[i]["subject_type"] for i in products} == {"Product"}
+    assert all(instant(by_subject[i]["created_at"]) == instant(at_orders) for i in orders)
+    assert by_subject[orders[0]]["message"].startswith("Order #")
+    assert by_subject[orders[0]]["created_at"].endswith("-05:00")
+    assert sorted(e["id"] for e in control.truth("event")) == sorted(
+        by_subject[i]["id"] for i in by_subject
+    )
+
+    only_orders = walk(fresh, "events", filter="Order", verb="destroy", limit=250)
+    assert sorted(e["subject_id"] for e in only_orders) == sorted(orders)
+    # created_at bounds are inclusive; since_id pages after an id
+    later = walk(fresh, "events", created_at_min=by_subject[products[0]]["created_at"], limit=250)
+    assert sorted(e["subject_id"] for e in later) == sorted(products)
+    before = walk(fresh, "events", created_at_max=at_orders, limit=250)
+    assert sorted(e["subject_id"] for e in before) == sorted(orders)
+    first = min(e["id"] for e in events)
+    assert len(walk(fresh, "events", since_id=first, limit=250)) == 5
+    assert walk(fresh, "events", verb="create", limit=250) == []
+    assert get(fresh, "events/count", filter="Product").json() == {"count": 2}
+    assert get(fresh, "events", limit=251).status_code == 400
+
+
+def test_events_need_the_scope_of_their_subject() -> None:
+    tokens = {"shpat_orders": ["read_orders"], "shpat_products": ["read_products"]}
+    with ShopifySandbox(
+        seed=4, orders=60, now=NOW, frozen_clock=True, rate_limits=False, tokens=tokens
+    ) as sb:
+        orders = sb.control.delete("order", count=2)
+        sb.control.delete("product", count=1)
+
+        def events(token: str, **params: Any) -> requests.Response:
+            return requests.get(
+                sb.api_url() + "/events.json",
+                headers={"X-Shopify-Access-Token": token},
+                params=params,
+                timeout=10,
+            )
+
+        mine = events("shpat_orders", filter="Order", verb="destroy").json()["events"]
+        assert sorted(e["subject_id"] for e in mine) == sorted(orders)
+        unfiltered = events("shpat_orders").json()["events"]  # only what the app may read
+        assert {e["subject_type"] for e in unfiltered} == {"Order"}
+        denied = events("shpat_orders", filter="Order,Product")
+        assert denied.status_code == 403
+        assert "read_products" in denied.json()["errors"]
+        assert events("shpat_products", filter="Order").status_code == 403
+        assert events("shpat_other").status_code == 401

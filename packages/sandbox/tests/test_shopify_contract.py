@@ -52,3 +52,22 @@ def test_every_other_resource_loads(sandbox: ShopifySandbox) -> None:
     scopes = shopify.AccessScope.find()
     assert "read_all_orders" in {scope.handle for scope in scopes}
     assert shopify.Shop.current().myshopify_domain == "sandbox-shop.myshopify.com"
+
+
+def test_destroy_events_page_through_link_headers(sandbox: ShopifySandbox) -> None:
+    with ShopifySandbox(seed=8, orders=120, now=NOW, frozen_clock=True, rate_limits=False) as shop:
+        shopify.ShopifyResource.set_site(shop.api_url("2025-10"))
+        try:
+            deleted = shop.control.delete("order", count=5) + shop.control.delete(
+                "product", count=1
+            )
+            page = shopify.Event.find(filter="Order,Product", verb="destroy", limit=2)
+            events = list(page)
+            while page.has_next_page():
+                page = page.next_page()
+                events += list(page)
+        finally:
+            shopify.ShopifyResource.set_site(sandbox.api_url("2025-10"))
+    assert sorted(e.subject_id for e in events) == sorted(deleted)
+    assert {e.verb for e in events} == {"destroy"}
+    assert {e.subject_type for e in events} == {"Order", "Product"}

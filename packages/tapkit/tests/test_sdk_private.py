@@ -32,7 +32,7 @@ class _Tap(Tap):
 
 
 def _owner(path: str) -> object:
-    """The class or module, or for a stream class an instance: some names are set in
+    """The class or module, or for a stream or tap class an instance: some names are set in
     ``__init__``."""
     module, _, name = path.rpartition(".")
     try:
@@ -41,6 +41,8 @@ def _owner(path: str) -> object:
         found = getattr(importlib.import_module(module), name)
     if found is Stream:
         return _Tap(config={}, validate_config=False).streams["things"]
+    if found is Tap:
+        return _Tap(config={}, validate_config=False)
     return found
 
 

@@ -48,6 +48,9 @@ RELATED_IDS = {
     "flow_actions": ("flow",),
     "tags": ("tag-group",),
 }
+# Attributes the spec types as bare strings though Klaviyo writes ISO 8601 instants in them:
+# declared date-times so loaders store instants, not text.
+DATE_TIMES = {"metrics": ("created", "updated")}
 EXTRA = {
     "campaigns": {
         "channel": {
@@ -127,6 +130,8 @@ class Converter:
         attributes = self.resolve(item["properties"]["attributes"])
         for attribute, node in attributes.get("properties", {}).items():
             properties[attribute] = self.column(node)
+            if attribute in DATE_TIMES.get(name, ()):
+                properties[attribute]["format"] = "date-time"
         relationships = self.resolve(item["properties"].get("relationships", {}))
         for relation, node in relationships.get("properties", {}).items():
             data = self.resolve(self.resolve(node).get("properties", {}).get("data", {}))

@@ -79,7 +79,7 @@ class EventsStream(KlaviyoStream):
     max_page_size = 1000
     rate_limits = ("350/s", "3500/m")
     includable = ("metric", "profile")
-    lookback_setting = ("events_lookback_minutes", 60)
+    lookback_setting = ("events_lookback", "1h")
 
 
 class CampaignsStream(KlaviyoStream):
@@ -167,13 +167,12 @@ class ListsStream(KlaviyoStream):
 
 
 class _MembersStream(KlaviyoStream):
-    """Members of every list or segment, by ``joined_group_at`` per group.
+    """Members of every list or segment, read whole every run (one page per 100 members).
 
-    Every group is listed at the start of each run, so a group whose own ``updated`` did not
-    move (Klaviyo does not move it when members join) is still read.  Removals are not visible
-    to an incremental read: a full refresh of this stream rewrites membership."""
+    Klaviyo keeps no trace of a removed member, so only a whole read sees a removal: each run
+    is one table version, and the loader marks members the run did not return as deleted.
+    Every group is listed at the start of each run."""
 
-    incremental = _updated_since("joined_group_at")
     sort = "joined_group_at"
     max_page_size = 100
     rate_limits = ("75/s", "750/m")

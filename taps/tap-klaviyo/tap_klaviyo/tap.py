@@ -20,6 +20,8 @@ class TapKlaviyo(PoliteTap):
     package_name = "tapworks-tap-klaviyo"
     stream_classes = STREAMS
     endpoint_prefix = "/api"
+    #: MeltanoLabs' tap-klaviyo names the key auth_token; our former minutes-only lookback.
+    setting_aliases = {"auth_token": "api_key", "events_lookback_minutes": "events_lookback"}
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -43,11 +45,11 @@ class TapKlaviyo(PoliteTap):
         ),
         *common_settings(max_concurrent_requests=8),
         th.Property(
-            "events_lookback_minutes",
-            th.IntegerType,
-            default=60,
+            "events_lookback",
+            th.StringType,
             description="Re-read events this far behind the bookmark on each run, to catch events recorded late "
-            "with an earlier datetime. Events later than this are missed until a full refresh.",
+            "with an earlier datetime: minutes, hours or days (90m, 6h, 2d; a bare number is minutes). "
+            "Default 1h. Later events are caught by a reconcile run (reread_last_days) or a full refresh.",
         ),
         th.Property(
             "page_sizes",

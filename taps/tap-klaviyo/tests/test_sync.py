@@ -207,7 +207,7 @@ def test_profiles_updated_in_the_bookmarks_second_are_not_lost(
 def test_late_events_inside_the_lookback_are_read_outside_it_missed(
     run_tap: TapRunner, sandbox: KlaviyoSandbox
 ) -> None:
-    first = run_tap(streams=["events"], events_lookback_minutes=120)
+    first = run_tap(streams=["events"], events_lookback="2h")
     assert_ok(first)
     mark = instant(bookmark(first.state, "events"))
     now = instant(sandbox.control.now())
@@ -217,10 +217,11 @@ def test_late_events_inside_the_lookback_are_read_outside_it_missed(
     outside = sandbox.control.add_late_events(
         count=3, age_seconds=int((now - mark).total_seconds()) + 3 * 3_600
     )
-    second = run_tap(state=first.state, streams=["events"], events_lookback_minutes=120)
+    second = run_tap(state=first.state, streams=["events"], events_lookback="2h")
     assert_ok(second)
     assert set(inside) <= set(second.ids("events"))
     assert not set(outside) & set(second.ids("events"))  # documented: older than the lookback
+    # the former setting, in minutes, still works
     wider = run_tap(state=first.state, streams=["events"], events_lookback_minutes=240)
     assert set(outside) <= set(wider.ids("events"))
 

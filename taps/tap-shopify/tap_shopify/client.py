@@ -4,10 +4,16 @@ The shop's versioned base URL and token header, ``Link`` pagination that sends o
 ``page_info`` and ``limit`` after the first page (Shopify refuses filters next to page_info),
 bounds rendered as ``*_min``/``*_max`` parameters, and a leaky bucket fed by the
 ``X-Shopify-Shop-Api-Call-Limit`` header of every answer.  Streams only declare.
+
+A stream with an ``event_subject`` (orders, products) also reads the ``destroy`` events of its
+subject for the run's range, before its records, and emits each deleted id as a record with
+``_sdc_deleted_at``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import ParseResult, parse_qsl
 
@@ -27,6 +33,10 @@ VERSION_HEADER = "X-Shopify-API-Version"
 MAX_PAGE_SIZE = 250
 #: Shopify reads any ISO 8601 offset; UTC keeps requests readable next to the state.
 SHOPIFY_TIME = iso8601_with_offset("UTC")
+DELETED_AT = "_sdc_deleted_at"
+#: Shopify writes an event "a few seconds, in rare cases a few minutes" after the action: the
+#: deletion read starts this much before the run's start, so a late event is not passed over.
+EVENT_DELAY = timedelta(minutes=10)
 
 
 def updated_since(*, bounded: bool = True) -> Incremental:
@@ -53,6 +63,9 @@ class ShopifyStream(PoliteRESTStream):
     rate_limit_description = "the shop's bucket (40, leaking `calls_per_second`), read from `X-Shopify-Shop-Api-Call-Limit`"
     #: Whether the endpoint pages with ``Link`` headers (locations does not).
     paged: ClassVar[bool] = True
+    #: The Events API's subject type of the stream's records (``Order``): its ``destroy``
+    #: events become records with ``_sdc_deleted_at``. None: the API has no events for them.
+    event_subject: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -110,6 +123,65 @@ class ShopifyStream(PoliteRESTStream):
         if status == 404:
             return "Check shop and api_version: the shop or the version's endpoint was not found."
         return ""
+
+    # -- deletions ----------------------------------------------------------------------------
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if self.event_subject is not None:
+            yield from self.deleted_records(context)
+        yield from super().get_records(context)
+
+    def deleted_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        """``{key: id, _sdc_deleted_at: event's created_at}`` per id destroyed in the run's
+        range (from the incremental read's start, less ``EVENT_DELAY``, to the run's end).
+
+        Read before the range's records: the bookmark those move never passes a deletion not
+        yet emitted, and a run killed at any point reads the deletions again from its last
+        bookmark. Only the engine's records move the bookmark, so these never do."""
+        plan = self.plan(context)
+        params: dict[str, Any] = {
+            "filter": self.event_subject,
+            "verb": "destroy",
+            "limit": int(self.config.get("page_size", MAX_PAGE_SIZE)),
+        }
+        if plan.keep_from is not None:
+            params["created_at_min"] = SHOPIFY_TIME.render(
+                SHOPIFY_TIME.floor(plan.keep_from - EVENT_DELAY)
+            )
+        if plan.end is not None:
+            params["created_at_max"] = SHOPIFY_TIME.render(SHOPIFY_TIME.ceil(plan.end))
+        deleted: dict[Any, str] = {}
+        for event in self._events(params, context):
+            if event.get("verb") == "destroy" and event.get("subject_type") == self.event_subject:
+                deleted[event["subject_id"]] = event["created_at"]  # ids are not reused
+        (key,) = self.primary_keys or ("id",)
+        for subject_id, moment in deleted.items():
+            yield {key: subject_id, DELETED_AT: moment}
+
+    def _events(self, params: dict[str, Any], context: Context | None) -> Iterator[dict[str, Any]]:
+        """Every event the parameters select, following ``Link`` pages (``page_info`` only)."""
+        url = f"{self.url_base}/events.json"
+        paginator = HeaderLinkPaginator()
+        send = self.request_decorator(self._request)
+        with self.get_http_request_counter() as counter:
+            counter.with_context(context)
+            while not paginator.finished:
+                page = paginator.current_value
+                query = dict(parse_qsl(page.query, keep_blank_values=True)) if page else params
+                prepared = self.build_prepared_request(
+                    method="GET", url=url, params=query, headers=self.http_headers
+                )
+                response = send(prepared, context)
+                counter.increment()
+                yield from self.document(response).get("events") or []
+                paginator.advance(response)
+
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        if DELETED_AT in record:  # a deleted order has no transactions left to read
+            return
+        yield from super().generate_child_contexts(record, context)
 
     def get_new_paginator(self) -> HeaderLinkPaginator | None:
         return HeaderLinkPaginator() if self.paged else None

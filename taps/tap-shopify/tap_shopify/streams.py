@@ -3,6 +3,7 @@
 Orders are the seeds' "standard REST API" case: the first load walks ``created_at`` windows
 from start_date, later runs ask for ``updated_at_min=<bookmark>``; both keep ``updated_at``.
 Every bound is inclusive, so records tied at the bookmark are read again (and upserted).
+Orders and products also carry their deletions, read from the Events API (``event_subject``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class OrdersStream(ShopifyStream):
         windows=WindowPolicy(timedelta(days=30)),
     )
     fixed_params: ClassVar[dict[str, str]] = {"status": "any"}
+    event_subject = "Order"
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         self._warn_if_orders_are_hidden(context)
@@ -100,6 +102,7 @@ class ProductsStream(ShopifyStream):
     path = "/products.json"
     primary_keys = ("id",)
     incremental = updated_since()
+    event_subject = "Product"
 
 
 class LocationsStream(ShopifyStream):

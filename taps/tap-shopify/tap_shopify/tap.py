@@ -23,6 +23,8 @@ class TapShopify(PoliteTap):
     package_name = "tapworks-tap-shopify"
     stream_classes = STREAMS
     endpoint_prefix = "/admin/api/{version}"
+    #: The hub's default tap-shopify names the shop `store`.
+    setting_aliases = {"store": "shop"}
 
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -4,7 +4,14 @@ time.
 With a primary key, a batch is binary-COPYed into a temporary table, then merged: one
 ``INSERT ... ON CONFLICT DO UPDATE`` of the last row per key, which rewrites a row only when
 its checksum, table version or deletion mark differs.  Without one, rows are COPYed straight
-into the table.  ``_sdc_ingested_at`` is set by the first insert and never updated;
+into the table.
+
+A row carrying ``_sdc_deleted_at`` is a soft delete: a key the table holds keeps its last known
+values and takes only the deletion mark and the bookkeeping columns (a tombstone from a tap
+that knows only the deleted key must not blank the row); a key it does not hold is inserted as
+the row is.  A later row of the key without the mark un-deletes it.  With ``hard_delete`` the
+row is deleted instead.  Within one batch the last row per key is the one staged, so a record
+followed by its tombstone in the same batch keeps the values the table held before.  ``_sdc_ingested_at`` is set by the first insert and never updated;
 ``_sdc_batched_at`` is the batch's transaction time; both are filled in by Postgres.
 
 A backfill skips the staging table: while a table that was empty when the run began receives
@@ -29,6 +36,20 @@ BATCHED_AT = "_sdc_batched_at"
 DELETED_AT = "_sdc_deleted_at"
 # Compared to decide whether a staged row changes the stored one.
 CHANGE_COLUMNS = ("_sdc_checksum", "_sdc_table_version", "_sdc_deleted_at")
+#: The loader's metadata columns (``loader.CORE_METADATA`` and ``RECORD_METADATA``): what a soft
+#: delete writes into a row it keeps; every other column keeps its value.
+BOOKKEEPING = frozenset(
+    {
+        "_sdc_deleted_at",
+        "_sdc_sequence",
+        "_sdc_table_version",
+        "_sdc_checksum",
+        "_sdc_extracted_at",
+        "_sdc_received_at",
+        BATCHED_AT,
+        "_sdc_sync_started_at",
+    }
+)
 
 
 class TableError(Exception):
@@ -202,11 +223,12 @@ class Table:
             return Counts(staged=len(rows), inserted=len(rows))
         key_positions = [names.index(k) for k in self.key]
         distinct = _distinct_keys(rows, key_positions)
-        if self.direct and distinct == len(rows) and not (hard_delete and self._marks(rows)):
+        marked = self._marked(rows)
+        if self.direct and distinct == len(rows) and not (hard_delete and marked):
             try:
                 with connection.transaction():  # a savepoint
                     self._copy(connection, self.ident, rows)
-                return Counts(staged=len(rows), inserted=len(rows))
+                return Counts(staged=len(rows), inserted=len(rows), deleted=marked)
             except psycopg.errors.UniqueViolation:
                 self.direct = False  # a key came back: merge from now on
         stage = sql.Identifier(f"_stage_{self.name}"[:63])
@@ -221,7 +243,7 @@ class Table:
         )
         self._copy(connection, stage, rows)
         counts = Counts(staged=distinct)
-        counts.inserted, counts.updated = self._merge(
+        counts.inserted, counts.updated, counts.deleted = self._merge(
             connection, stage, names, distinct < len(rows)
         )
         if hard_delete:
@@ -244,10 +266,10 @@ class Table:
             for row in rows:
                 copy.write_row(row)
 
-    def _marks(self, rows: Sequence[Sequence[Any]]) -> bool:
-        """Whether a row carries ``_sdc_deleted_at``."""
+    def _marked(self, rows: Sequence[Sequence[Any]]) -> int:
+        """How many rows carry ``_sdc_deleted_at``."""
         position = [c.name for c in self.row_columns].index(DELETED_AT)
-        return any(row[position] is not None for row in rows)
+        return sum(1 for row in rows if row[position] is not None)
 
     def _merge(
         self,
@@ -255,7 +277,8 @@ class Table:
         stage: sql.Identifier,
         names: list[str],
         repeats_keys: bool,
-    ) -> tuple[int, int]:
+    ) -> tuple[int, int, int]:
+        """Rows inserted, updated, and soft-deleted (inserted or updated with the mark)."""
         written = [*names, BATCHED_AT] if any(c.name == BATCHED_AT for c in self.columns) else names
         updatable = [n for n in written if n not in self.key]
         select_list = [sql.SQL("now()") if n == BATCHED_AT else sql.Identifier(n) for n in written]
@@ -275,8 +298,9 @@ class Table:
             "INSERT INTO {table} AS target ({columns}, {ingested}) "
             + source
             + " ON CONFLICT ({key}) DO UPDATE SET {updates} WHERE {changed} "
-            "RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged"
+            "RETURNING (xmax = 0) AS inserted, (target._sdc_deleted_at IS NOT NULL) AS marked) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), "
+            "count(*) FILTER (WHERE marked) FROM merged"
         ).format(
             table=self.ident,
             columns=_names(written),
@@ -285,14 +309,12 @@ class Table:
             select=sql.SQL(", ").join(select_list),
             stage=stage,
             sequence=sql.Identifier("_sdc_sequence"),
-            updates=sql.SQL(", ").join(
-                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n in updatable
-            ),
+            updates=sql.SQL(", ").join(_assignment(n) for n in updatable),
             changed=changed,
         )
         row = connection.execute(query).fetchone()
         assert row is not None
-        return int(row[0]), int(row[1])
+        return int(row[0]), int(row[1]), int(row[2])
 
     def _delete_marked(self, connection: psycopg.Connection[Any], stage: sql.Identifier) -> int:
         """``hard_delete``: rows whose newest record carries ``_sdc_deleted_at`` go."""
@@ -319,6 +341,15 @@ class Table:
                 "UPDATE {} SET _sdc_deleted_at = now() WHERE {} AND _sdc_deleted_at IS NULL"
             ).format(self.ident, older)
         return connection.execute(query, {"version": version}).rowcount
+
+
+def _assignment(name: str) -> sql.Composed:
+    """``SET`` of one column on conflict: a soft delete keeps the row's value of a data column."""
+    if name in BOOKKEEPING:
+        return sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name))
+    return sql.SQL(
+        "{0} = CASE WHEN EXCLUDED._sdc_deleted_at IS NULL THEN EXCLUDED.{0} ELSE target.{0} END"
+    ).format(sql.Identifier(name))
 
 
 def _names(names: Sequence[str]) -> sql.Composed:

@@ -22,6 +22,19 @@ def project_root() -> Path:
     raise SystemExit("devstack: run me inside the project (no meltano.yml found here or above)")
 
 
+def keep_private(root: Path) -> None:
+    """``.meltano/`` to its owner only: Meltano writes each plugin's settings, secrets included,
+    to ``.meltano/run/<plugin>/*.config.json`` and leaves them there when it is killed. The same
+    for ``.env``, which holds secrets too."""
+    meltano_dir = root / ".meltano"
+    meltano_dir.mkdir(exist_ok=True)
+    for path in (meltano_dir, meltano_dir / "run"):
+        if path.is_dir():
+            path.chmod(0o700)
+    if (root / ".env").is_file():
+        (root / ".env").chmod(0o600)
+
+
 def up(root: Path, *, profiles: int, events: int, orders: int) -> dict[str, str]:
     """Start what is missing; record addresses in .env; return the values written."""
     state_dir = root / ".local"
@@ -58,6 +71,7 @@ def up(root: Path, *, profiles: int, events: int, orders: int) -> dict[str, str]
         url = values[f"TAPWORKS_{api.upper()}_URL"]
         print(f"sandbox: {api.title()} at {url} (log: .local/sandbox-{api}.log)")
     dotenv.write_block(root / ".env", values)
+    keep_private(root)
     return values
 
 
@@ -68,26 +82,80 @@ def down(root: Path) -> None:
     print("postgres:", "stopped" if postgres.stop(state_dir / "postgres") else "not running")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("up", "demo"):
-        command = commands.add_parser(name)
-        command.add_argument("--profiles", type=int, default=2_000)
-        command.add_argument("--events", type=int, default=50_000)
-        command.add_argument("--orders", type=int, default=500, help="Shopify orders")
-    commands.add_parser("down")
-    commands.add_parser("status")
-    commands.add_parser("psql")
-    generate = commands.add_parser(
-        "definitions", help="regenerate plugin definitions from each plugin's --about"
+#: Each subcommand: its one line for ``devstack --help``, and the description its own --help adds.
+COMMANDS = {
+    "up": (
+        "start the embedded Postgres and the sandboxes; record their addresses in .env",
+        "Start what is not running yet: the embedded Postgres (unless TARGET_POSTGRES_HOST or "
+        "TARGET_POSTGRES_SQLALCHEMY_URL names a server) and the Klaviyo and Shopify sandboxes, "
+        "then write their addresses in the devstack block of .env, which the dev environment "
+        "reads; keep .meltano/ and .env private to their owner. Running it again keeps what "
+        "runs.",
+    ),
+    "demo": (
+        "`up`, then both jobs end to end, with rows per table and the saved state",
+        "`up`, then `meltano install` and the klaviyo-to-postgres, shopify-to-postgres and "
+        "cross-source-marts jobs (each source's load and dbt build, then the marts on both); "
+        "prints each job's dbt summary, rows per table, the cross-source customers mart and "
+        "the saved state. Meltano's full log goes to .local/demo.log.",
+    ),
+    "down": (
+        "stop the sandboxes and the embedded Postgres",
+        "Stop the sandboxes and the embedded Postgres `up` started; their data stays in .local/.",
+    ),
+    "status": (
+        "say what runs: each sandbox's URL and the embedded Postgres",
+        "Print each sandbox's URL (or `not running`) and whether the embedded Postgres runs.",
+    ),
+    "psql": (
+        "open psql on the embedded database (starting it if needed)",
+        "Start the embedded Postgres if it is not running, then replace this process with psql "
+        "on its database tapworks.",
+    ),
+    "definitions": (
+        "regenerate plugin definitions from each plugin's --about",
+        "Write plugins/definitions/ (the hub definitions) and plugins/<type>.meltano.yml from each "
+        "plugin's --about and packages/devstack/src/devstack/publish/catalog.py.",
+    ),
+    "publish": (
+        "definitions, validation, hub files and packages, in order",
+        "Regenerate the definitions, validate them against MeltanoHub's schemas, build the hub "
+        "files (dist/hub, dist/hub-repo) and the packages; with --index-url, upload the packages. "
+        "Stops at the first step that fails.",
+    ),
+    "hub-serve": (
+        "serve the built hub on 127.0.0.1",
+        "Serve the hub files `publish` built, for MELTANO_HUB_URL=http://127.0.0.1:<port>.",
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="devstack",
+        description="This project's local stack (an embedded Postgres and the API sandboxes), "
+        "its demo, and the publishing of its plugins.",
+        epilog="`devstack <command> --help` describes a command and its options.",
     )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    def add(name: str) -> argparse.ArgumentParser:
+        help_line, description = COMMANDS[name]
+        return commands.add_parser(name, help=help_line, description=description)
+
+    for name in ("up", "demo"):
+        command = add(name)
+        command.add_argument("--profiles", type=int, default=2_000, help="Klaviyo profiles")
+        command.add_argument("--events", type=int, default=50_000, help="Klaviyo events")
+        command.add_argument("--orders", type=int, default=500, help="Shopify orders")
+    add("down")
+    add("status")
+    add("psql")
+    generate = add("definitions")
     generate.add_argument(
         "--check", action="store_true", help="fail if a generated file is out of date"
     )
-    release = commands.add_parser(
-        "publish", help="definitions, validation, hub files and packages, in order"
-    )
+    release = add("publish")
     release.add_argument(
         "--hub-url", default="http://127.0.0.1:8766", help="where the hub files will be served"
     )
@@ -95,10 +163,14 @@ def main(argv: list[str] | None = None) -> None:
         "--index-url", help="a package index to upload to (e.g. a local pypiserver)"
     )
     release.add_argument("--out", default="dist", help="output folder (default: dist)")
-    serve = commands.add_parser("hub-serve", help="serve the built hub on 127.0.0.1")
-    serve.add_argument("--port", type=int, default=8766)
-    serve.add_argument("--dir", default="dist/hub")
-    args = parser.parse_args(argv)
+    serve = add("hub-serve")
+    serve.add_argument("--port", type=int, default=8766, help="(default: 8766)")
+    serve.add_argument("--dir", default="dist/hub", help="the hub files (default: dist/hub)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     root = project_root()
     if args.command == "up":
         up(root, profiles=args.profiles, events=args.events, orders=args.orders)

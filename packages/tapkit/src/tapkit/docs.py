@@ -71,7 +71,7 @@ def _contract_cells(stream: type[EngineStream]) -> list[str]:
     text = contract.describe()
     if stream.lookback_setting:
         setting, default = stream.lookback_setting
-        text += f"; lookback `{setting}` (default {default} min)"
+        text += f"; lookback `{setting}` (default {default})"
     if contract.sorted:
         text += "; sorted by the key"
     windows = (

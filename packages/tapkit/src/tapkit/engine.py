@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from tapkit.incremental import ApiFilter, Bound
 from tapkit.keys import KeyKind, KeyValue
@@ -72,6 +72,18 @@ class Plan:
         return self.api_filter is None or self.api_filter.on_key
 
 
+class Progress(Protocol):
+    """Told of each page the engine emits: the window it belongs to and its records kept
+    (``tapkit.progress.WindowProgress``)."""
+
+    def page(self, window: Window, records: int) -> None: ...
+
+
+class _Silent:
+    def page(self, window: Window, records: int) -> None:
+        pass
+
+
 class Engine:
     """Runs plans on ``pool`` with at most ``in_flight`` requests at once (one per worker);
     ``in_flight`` 1 sends one request at a time, in key order."""
@@ -84,11 +96,18 @@ class Engine:
         self.halt = halt
 
     def run(
-        self, plan: Plan, fetch: Fetch, advance: Callable[[KeyValue], None], *, inline: bool = False
+        self,
+        plan: Plan,
+        fetch: Fetch,
+        advance: Callable[[KeyValue], None],
+        *,
+        inline: bool = False,
+        progress: Progress | None = None,
     ) -> Iterator[Record]:
         """The plan's records; ``advance(value)`` moves the watermark.  ``inline`` fetches on
-        the calling thread (a child stream read per parent record)."""
-        walk = _Walk(plan, advance)
+        the calling thread (a child stream read per parent record).  ``progress`` hears of
+        each page emitted, on the calling thread."""
+        walk = _Walk(plan, advance, progress or _Silent())
         api_filter = plan.api_filter
         start, end = plan.start, plan.end
         if api_filter is None or not api_filter.bounded:
@@ -197,9 +216,10 @@ def _exact_lower(api_filter: ApiFilter, start: KeyValue) -> Bound:
 class _Walk:
     """The emitting side of one run: client-side filtering, ties, the watermark."""
 
-    def __init__(self, plan: Plan, advance: Callable[[KeyValue], None]) -> None:
+    def __init__(self, plan: Plan, advance: Callable[[KeyValue], None], progress: Progress) -> None:
         self.plan = plan
         self._advance = advance
+        self._progress = progress
         self.mark: KeyValue | None = None
         self.newest: KeyValue | None = None
         #: Of the last window emitted: whether its last page said more follow, and the
@@ -232,6 +252,7 @@ class _Walk:
             self.more = page.more
             high = span.end  # read per page: a split moves it before the page past it is queued
             last = None
+            kept = 0
             for record in page.records:
                 raw = record.get(field_name)
                 value = None if raw is None else key_of(raw)
@@ -243,7 +264,9 @@ class _Walk:
                 if value is not None:
                     self._track(value, record)
                     last = value
+                kept += 1
                 yield record
+            self._progress.page(Window(start, high), kept)
             if plan.sorted and check and last is not None and not span.request.first_page_only:
                 self.advance_to(last, page.server_time)
         self.server_time = server_time

@@ -31,6 +31,7 @@ from singer_sdk.pagination import SinglePagePaginator
 from tapkit.auth import token_sent_with
 from tapkit.http import RetryPolicy, error_detail, retry_after_seconds, scrub
 from tapkit.incremental import Bound
+from tapkit.progress import run_progress
 from tapkit.stream import EngineStream
 from tapkit.throttle import LeakyBucket, Limit, Throttle
 from tapkit.transport import Page, Request
@@ -175,6 +176,7 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
         self, func: Callable[..., requests.Response]
     ) -> Callable[..., requests.Response]:
         policy = self.retry_policy
+        tally = run_progress(self._tap).stream(self.name)  # counts every request sent
 
         def polite(
             prepared: requests.PreparedRequest, context: Context | None
@@ -184,6 +186,7 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
             while True:
                 if (throttle := self.throttle) is not None:
                     throttle.acquire()
+                tally.request()
                 try:
                     answer = func(prepared, context)
                     accepted = getattr(self.authenticator, "accepted", None)
@@ -202,11 +205,13 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                     if refused > 1 or expired > MAX_EXPIRIES:
                         raise FatalAPIError(self._unauthorized_message(refused > 1)) from None
                     renew(token_sent_with(prepared))  # renews once, whichever thread asks first
+                    tally.retry()
                     continue
                 except RetriableAPIError as exc:
                     response = exc.response
                     if response is not None and response.status_code == 429:
                         throttled += 1
+                        tally.throttle()  # every 429 answer, the last one too
                         wait = self._throttled_wait(response, policy, throttled)
                         self.logger.warning(
                             "%s: throttled (429); waiting %.1f s as the API asks", self.name, wait
@@ -227,6 +232,7 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                         "Raise max_retries or check that the API is reachable."
                     )
                 wait = policy.backoff(failures)
+                tally.retry()
                 self.logger.warning(
                     "%s: attempt %d failed (%s); retrying in %.1f s",
                     self.name,

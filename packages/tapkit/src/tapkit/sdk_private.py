@@ -27,7 +27,7 @@ USED: tuple[tuple[str, str, str], ...] = (
         "overridden: the engine moves bookmarks at window ends, not singer-sdk per record",
     ),
     ("singer_sdk.Stream", "_write_state_message", "called: emit STATE when the engine advances"),
-    ("singer_sdk.Stream", "_stream_version", "read: the version RECORD messages carry"),
+    ("singer_sdk.Stream", "_stream_version", "set and read: the version RECORD messages carry"),
     ("singer_sdk.Stream", "_tap", "read: the tap, for objects shared by all its streams"),
     (
         "singer_sdk.RESTStream",
@@ -35,6 +35,16 @@ USED: tuple[tuple[str, str, str], ...] = (
         "called: send with the authenticator, the request-duration metric and validate_response",
     ),
     ("singer_sdk.Tap", "_validate_config", "overridden: add the checks JSON Schema cannot express"),
+    (
+        "singer_sdk.Tap",
+        "_config",
+        "changed: settings given under another variant's name renamed before validation",
+    ),
+    (
+        "singer_sdk.Stream",
+        "_write_activate_version_message",
+        "called: frame a whole read in ACTIVATE_VERSION, before and after",
+    ),
     (
         "singer_sdk.helpers._catalog",
         "pop_deselected_record_properties",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -29,7 +30,9 @@ from tapkit.engine import Engine, Plan
 from tapkit.incremental import ApiFilter, Incremental
 from tapkit.keys import ISO_INSTANT, Instant, Integer, KeyValue
 from tapkit.pool import WorkerPool
+from tapkit.progress import run_progress
 from tapkit.sdk_private import pop_deselected_record_properties
+from tapkit.settings import parse_duration
 from tapkit.timeformats import canonical_instant
 from tapkit.transport import Page, Request
 from tapkit.validation import record_validator
@@ -52,8 +55,9 @@ class EngineStream(Stream):
     #: Rewrite every top-level date-time field in UTC (an API writing local offsets, such as
     #: a shop's ``-05:00``): Postgres' ``timestamp`` drops an offset it is given, silently.
     utc_timestamps: ClassVar[bool] = False
-    #: The setting (and its default, in minutes) that widens a run's start for late arrivals.
-    lookback_setting: ClassVar[tuple[str, int] | None] = None
+    #: The setting (and its default duration, e.g. ``"1h"``) that widens a run's start from
+    #: its bookmark, for late arrivals.
+    lookback_setting: ClassVar[tuple[str, str] | None] = None
     #: Context keys of the stream's partitions (e.g. ``("list_id",)``), for the docs.
     partitioned_by: ClassVar[tuple[str, ...]] = ()
     #: Where a stream that makes no request of its own gets its records, for the docs.
@@ -80,8 +84,8 @@ class EngineStream(Stream):
         if found is None or not has_bookmark or self.lookback_setting is None:
             return found
         setting, default = self.lookback_setting
-        minutes = self.config.get(setting)
-        return found.with_lookback(timedelta(minutes=int(default if minutes is None else minutes)))
+        given = self.config.get(setting)
+        return found.with_lookback(parse_duration(default if given in (None, "") else given))
 
     def window_policy(self) -> WindowPolicy:
         """The contract's windows, shortened by ``backfill_window_days`` if set (checked
@@ -117,6 +121,54 @@ class EngineStream(Stream):
         event: threading.Event = self.shared("halt", threading.Event)
         return event
 
+    # -- versions: what a whole read tells the loader -----------------------------------------
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Off for singer-sdk's own (one ACTIVATE_VERSION before a full-table read): ``sync``
+        frames every whole read itself, before and after, so a loader retires older rows only
+        once the read is complete."""
+        return False
+
+    # singer-sdk marks ``sync`` final; this wraps it (calling it unchanged) to frame the read.
+    def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]
+        if self.parent_stream_type is not None:  # framed by the top-level stream's sync
+            super().sync(context)
+            return
+        framed = (
+            self._whole_reads() if self.config.get("emit_activate_version_messages", True) else []
+        )
+        version = time.time_ns() // 1_000_000  # milliseconds: two runs a second apart differ
+        for stream in framed:
+            stream._stream_version = version
+            stream._write_schema_message()  # loaders want a stream's SCHEMA first (sent once)
+            stream._write_activate_version_message(version)
+        super().sync(context)
+        for stream in framed:
+            stream._write_activate_version_message(version)
+
+    def _whole_reads(self) -> list[EngineStream]:
+        """This stream and its descendants whose run reads every record the source has (from
+        ``start_date`` on): a child only under a parent read whole."""
+        if not self.reads_whole():
+            return []
+        found = [self] if self.selected else []
+        for child in self.child_streams:
+            if isinstance(child, EngineStream):
+                found += child._whole_reads()
+        return found
+
+    def reads_whole(self) -> bool:
+        """Full-table streams always; incremental ones when no partition has a bookmark (the
+        first run, ``--full-refresh``, cleared state) and nothing bounds the read."""
+        if self.incremental is None:
+            return True
+        if self.config.get("end_date") or self.config.get("reread_last_days"):
+            return False
+        entry = (self.tap_state.get("bookmarks") or {}).get(self.name) or {}
+        states = [entry, *entry.get("partitions", [])]
+        return all(s.get("replication_key_value") in (None, "") for s in states)
+
     # -- records ------------------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -124,7 +176,11 @@ class EngineStream(Stream):
         fetch = partial(self.fetch, context=context)
         try:
             yield from self.engine.run(
-                self.plan(context), fetch, partial(self._advance, context), inline=inline
+                self.plan(context),
+                fetch,
+                partial(self._advance, context),
+                inline=inline,
+                progress=run_progress(self._tap).window_progress(self.name, context),
             )
         except Exception:
             self.halted.set()  # the run fails: fetching workers and retries still going stop
@@ -142,17 +198,27 @@ class EngineStream(Stream):
             bookmark not in (None, "") and state.get("replication_key") == self.replication_key
         )
         key = contract.key
+        now = datetime.now(UTC)
         start = (
             key.from_state(bookmark)  # type: ignore[arg-type]
             if has_bookmark
             else key.start(self.config.get("start_date"))
         )
-        end = key.run_end(datetime.now(UTC), self.config.get("end_date"))
+        api_filter = self.api_filter(has_bookmark)
+        reread = self.config.get("reread_last_days")
+        if reread and isinstance(key, Instant):
+            # a reconcile: the last days again with the incremental filter, whatever the
+            # bookmark (``_advance`` never moves one back)
+            floor = key.start(self.config.get("start_date"))
+            start = now - timedelta(days=int(reread))
+            start = max(start, floor) if floor is not None else start
+            api_filter = contract.filter_for(True)
+        end = key.run_end(now, self.config.get("end_date"))
         workers = self.max_concurrent_requests
         return Plan(
             key,
             contract.replication_key,
-            self.api_filter(has_bookmark),
+            api_filter,
             start,
             end,
             self.window_policy(),

@@ -3,6 +3,9 @@
         materialized='incremental',
         unique_key='event_key',
         incremental_strategy='delete+insert',
+        post_hook="delete from {{ this }} as fact where not exists (
+            select from {{ ref('stg_klaviyo__events') }} as staged where staged.event_id = fact.event_id
+        )",
     )
 }}
 {#
@@ -10,7 +13,10 @@
     lookback) behind the newest event already here, so late events the tap picked up are
     merged. Rows loaded since the last build are taken too, whatever their date: a backfill
     or a rewound bookmark loads old events, and they must not wait for a full refresh.
+    An incremental build only adds and replaces rows, so the post-hook removes the events
+    staging no longer has (the loader marked them deleted), whenever they occurred.
 #}
+-- depends_on: {{ ref('stg_klaviyo__events') }}
 with events as (
     select * from {{ ref('int_klaviyo__events_joined_to_metrics') }}
     {% if is_incremental() %}

@@ -17,8 +17,9 @@ class Plugin:
     variant: str
     namespace: str
     label: str
+    #: The package on the index, and the hub's pip_url as it is: hub entries are unpinned
+    #: (a project pins a version in its own pip_url or lock), as MeltanoHub's are.
     distribution: str
-    version: str | None  # None: read it from --about
     about_command: tuple[str, ...]
     project_pip_url: str  # how this project installs it (meltano.yml)
     domain_url: str
@@ -36,10 +37,6 @@ class Plugin:
     #: The plugin's name in this project, when two variants of one plugin are declared.
     project_name: str = ""
 
-    @property
-    def pip_url(self) -> str:
-        return f"{self.distribution}=={self.version}" if self.version else self.distribution
-
 
 PLUGINS = (
     Plugin(
@@ -49,7 +46,6 @@ PLUGINS = (
         namespace="tap_klaviyo",
         label="Klaviyo",
         distribution="tapworks-tap-klaviyo",
-        version=None,
         about_command=(sys.executable, "-m", "tap_klaviyo", "--about", "--format=json"),
         project_pip_url="-e ./packages/tapkit -e ./taps/tap-klaviyo",
         domain_url="https://www.klaviyo.com",
@@ -65,7 +61,6 @@ PLUGINS = (
         namespace="tap_shopify",
         label="Shopify",
         distribution="tapworks-tap-shopify",
-        version=None,
         about_command=(sys.executable, "-m", "tap_shopify", "--about", "--format=json"),
         project_pip_url="-e ./packages/tapkit -e ./taps/tap-shopify",
         domain_url="https://www.shopify.com",
@@ -81,7 +76,6 @@ PLUGINS = (
         namespace="target_postgres",
         label="Postgres",
         distribution="tapworks-target-postgres",
-        version=None,
         about_command=(sys.executable, "-m", "target_postgres", "--about", "--format=json"),
         project_pip_url="-e ./targets/target-postgres",
         domain_url="https://www.postgresql.org",
@@ -108,7 +102,6 @@ PLUGINS = (
         namespace="target_postgres",
         label="Postgres",
         distribution="meltanolabs-target-postgres",
-        version="0.8.1",
         about_command=(
             "uv",
             "tool",

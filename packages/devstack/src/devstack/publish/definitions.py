@@ -3,7 +3,8 @@
 Two outputs from one source, so neither can drift from the code:
 
 - ``plugins/definitions/<type>/<name>--<variant>.yml``: the hub-format definition (what a
-  public or private hub serves; ``pip_url`` installs from a package index);
+  public or private hub serves; ``pip_url``, the package name unpinned, installs from a
+  package index);
 - ``plugins/<type>.meltano.yml``: this project's plugin entries (same settings; installed from
   this repository, plus the project's own configuration).
 """
@@ -55,6 +56,8 @@ def settings_from_schema(schema: dict[str, Any], values: dict[str, Any]) -> list
             description = f"{description} Keys: {', '.join(prop['properties'])}.".strip()
         if description:
             setting["description"] = description
+        if prop.get("aliases"):  # other variants' names for it (tapkit's setting_aliases)
+            setting["aliases"] = list(prop["aliases"])
         if _secret(name, prop):
             setting["kind"] = "password"
             setting["sensitive"] = True
@@ -113,14 +116,13 @@ def _label(name: str) -> str:
 
 
 def hub_definition(plugin: Plugin, info: dict[str, Any], logo_url: str) -> dict[str, Any]:
-    version = plugin.version or info["version"]
     definition: dict[str, Any] = {
         "name": plugin.name,
         "namespace": plugin.namespace,
         "variant": plugin.variant,
         "label": plugin.label,
         "description": info.get("description") or plugin.label,
-        "pip_url": f"{plugin.distribution}=={version}",
+        "pip_url": plugin.distribution,
         "executable": info["name"],
         "repo": plugin.repo,
         "docs": plugin.docs,

@@ -20,10 +20,12 @@ from sandbox.core.ratelimit import Clock, LeakyBucketLimiter
 from sandbox.core.requestlog import RequestLog
 from sandbox.shopify.dataset import DAY, ShopConfig, ShopData
 from sandbox.shopify.listing import (
+    EVENT_SCOPES,
     LISTINGS,
     PAGING_PARAMS,
     Listing,
     ListingError,
+    event_scopes,
     matches,
     order_status,
     page_limit,
@@ -63,11 +65,15 @@ GID = {
 }
 _VERSIONED = re.compile(r"^/admin/api/(?P<version>[^/]+)/(?P<resource>[a-z_/0-9]+)\.json$")
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+#: What an Admin API access token looks like (an app's, a custom app's, a private app's):
+#: without configured tokens the sandbox accepts only these, as Shopify refuses anything else.
+TOKEN_SHAPE = re.compile(r"shp(at|ca|pa)_[A-Za-z0-9_]+")
 
 
 @dataclass
 class ShopifyOptions:
-    #: token -> granted scopes; empty: any non-empty token is accepted with every scope.
+    #: token -> granted scopes; empty: any token shaped like an Admin API access token
+    #: (``shpat_...``, ``shpca_...``, ``shppa_...``) is accepted with every scope.
     tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     rate_limits: bool = True
     bucket_size: int = 40
@@ -190,6 +196,8 @@ class ShopifyEmulator:
         if not token:
             raise ApiError(401, INVALID_TOKEN)
         if not self.options.tokens:
+            if not TOKEN_SHAPE.fullmatch(token):
+                raise ApiError(401, INVALID_TOKEN)
             return frozenset(ALL_SCOPES), token
         scopes = self.options.tokens.get(token)
         if scopes is None:
@@ -205,7 +213,8 @@ class ShopifyEmulator:
         listing = LISTINGS.get(parts[0])
         if listing is None:
             raise ApiError(404, "Not Found")
-        self._require(scopes, listing.scope)
+        if listing.scope:
+            self._require(scopes, listing.scope)
         with self.data.lock:
             if len(parts) == 1:
                 return self._list(request, listing, scopes, version)
@@ -234,6 +243,8 @@ class ShopifyEmulator:
 
     def _visible(self, listing: Listing, scopes: frozenset[str]) -> dict[Any, dict[str, Any]]:
         table = self.data.table(listing.kind)
+        if listing.kind == "event":  # only of subjects the app may read
+            return {k: r for k, r in table.items() if EVENT_SCOPES[r["subject_type"]] in scopes}
         if listing.kind != "order" or "read_all_orders" in scopes:
             return table
         cutoff = self.data.clock.now() - RECENT_ORDERS_DAYS * DAY
@@ -243,6 +254,8 @@ class ShopifyEmulator:
         self, listing: Listing, scopes: frozenset[str], params: dict[str, str]
     ) -> list[dict[str, Any]]:
         filters = parse_filters(listing, params)
+        for scope in event_scopes(filters):
+            self._require(scopes, scope)
         return [r for r in self._visible(listing, scopes).values() if matches(r, filters)]
 
     def _list(
@@ -269,6 +282,8 @@ class ShopifyEmulator:
             direction, position = cursor["dir"], cursor["at"]
         filters = cursor["f"]
         sort, descending = cursor["s"], cursor["d"]
+        for scope in event_scopes(filters):  # a filter naming a subject the app may not read
+            self._require(scopes, scope)
 
         def key(record: dict[str, Any]) -> list[Any]:
             return [record[sort] if sort != "id" else 0, *row_key(record)]
@@ -413,7 +428,7 @@ class ShopifyEmulator:
             "utc_offset": self.options.utc_offset,
             "counts": {
                 kind: len(data.table(kind))
-                for kind in ("order", "customer", "product", "location", "inventory_level")
+                for kind in ("order", "customer", "product", "location", "inventory_level", "event")
             }
             | {"transaction": len(data.transactions)},
             "rate_limits": self.limiter.enabled,

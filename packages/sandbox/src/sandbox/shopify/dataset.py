@@ -1,5 +1,7 @@
 """A seeded shop: orders with line items and transactions, customers, products with variants,
 locations and inventory levels, generated from ``(seed, counts, now)`` and changed by mutations.
+Deleting an order or a product records a ``destroy`` event, as Shopify's Events API does (it has
+no events for customers).
 
 Records are kept as dicts with timestamps in epoch seconds; the API renders them in the shop's
 UTC offset.  Ids grow with creation time, as Shopify's do, so ``since_id`` pages in time order.
@@ -16,7 +18,7 @@ from sandbox.core.clock import DataClock, parse_instant, start_of_today
 from sandbox.core.rng import Rng, derive
 from sandbox.klaviyo import catalog
 
-KINDS = ("order", "customer", "product", "location", "inventory_level", "transaction")
+KINDS = ("order", "customer", "product", "location", "inventory_level", "transaction", "event")
 DAY = 86_400
 ORDER_ID_BASE = 5_100_000_000_000
 CUSTOMER_ID_BASE = 7_200_000_000_000
@@ -25,6 +27,7 @@ VARIANT_ID_BASE = 4_400_000_000_000
 ITEM_ID_BASE = 4_500_000_000_000  # inventory items, one per variant
 LINE_ID_BASE = 1_300_000_000_000
 TRANSACTION_ID_BASE = 6_600_000_000_000
+EVENT_ID_BASE = 1_640_000_000_000
 LOCATION_ID_BASE = 6_100_000_000
 PRODUCT_TYPES = ("Apparel", "Shoes", "Accessories", "Home", "Outdoor")
 VENDORS = ("Northwind", "Acme Goods", "Fjord & Pine", "Kumo Studio")
@@ -72,6 +75,7 @@ class ShopData:
     locations: dict[int, dict[str, Any]] = field(default_factory=dict)
     inventory_levels: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     transactions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    events: dict[int, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
@@ -94,6 +98,7 @@ class ShopData:
             "location": self.locations,
             "inventory_level": self.inventory_levels,
             "transaction": self.transactions,
+            "event": self.events,
         }
         if kind not in tables:
             raise MutationError(f"unknown type {kind!r}; one of {', '.join(KINDS)}")
@@ -424,6 +429,8 @@ def _create(data: ShopData, kind: str, rng: Rng, now: int) -> Any:
 def _update(data: ShopData, kind: str, record: dict[str, Any], rng: Rng, now: int) -> None:
     if kind == "transaction":
         raise MutationError("transactions cannot change once made; create a refund instead")
+    if kind == "event":
+        raise MutationError("events are recorded by deletions, not changed")
     record["updated_at"] = now
     if kind == "order":
         record["tags"] = ", ".join(rng.sample(("gift", "priority", "wholesale", "repeat"), 2))
@@ -451,7 +458,36 @@ def _delete(data: ShopData, kind: str, key: Any, now: int) -> None:
     if kind == "order":
         for transaction in data.order_transactions(key):
             del data.transactions[transaction["id"]]
-    del data.table(kind)[key]
+    record = data.table(kind).pop(key)
+    if kind in DESTROY_MESSAGES:
+        _add_event(data, kind, record, "destroy", now)
+
+
+#: What Shopify writes in a ``destroy`` event's message, by subject (customers have no events).
+DESTROY_MESSAGES = {
+    "order": "Order {name} was deleted.",
+    "product": "The product {title} was deleted.",
+}
+EVENT_SUBJECTS = {"order": "Order", "product": "Product"}
+
+
+def _add_event(data: ShopData, kind: str, record: dict[str, Any], verb: str, now: int) -> None:
+    event_id = data.new_id("event", EVENT_ID_BASE)
+    label = record.get("name") or record.get("title")
+    message = DESTROY_MESSAGES[kind].format(name=label, title=label)
+    data.events[event_id] = {
+        "id": event_id,
+        "subject_id": record["id"],
+        "subject_type": EVENT_SUBJECTS[kind],
+        "verb": verb,
+        "created_at": now,
+        "arguments": [label],
+        "body": None,
+        "message": message,
+        "author": "Shopify",
+        "description": message,
+        "path": f"/admin/{kind}s/{record['id']}",
+    }
 
 
 def _money(cents: int) -> str:

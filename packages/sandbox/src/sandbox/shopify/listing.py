@@ -25,6 +25,9 @@ ORDER_STATUSES = ("open", "closed", "cancelled", "any")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
 PAGING_PARAMS = frozenset({"page_info", "limit", "fields"})
+#: The Events API's subjects the sandbox records, and the scope an app needs to see each: an
+#: event is shown only to an app that may read its subject.
+EVENT_SCOPES = {"Order": "read_orders", "Product": "read_products"}
 
 
 class ListingError(ValueError):
@@ -37,7 +40,8 @@ class ListingError(ValueError):
 
 @dataclass(frozen=True)
 class Listing:
-    """One list endpoint: its envelope key, what it filters on, and whether it pages."""
+    """One list endpoint: its envelope key, what it filters on, and whether it pages.
+    ``scope`` empty: the scope depends on the record (events: their subject's)."""
 
     key: str
     kind: str
@@ -76,6 +80,12 @@ LISTINGS = {
         required_one_of=("inventory_item_ids", "location_ids"),
     ),
     "locations": Listing("locations", "location", "read_locations", frozenset(), paged=False),
+    "events": Listing(
+        "events",
+        "event",
+        "",
+        frozenset({"since_id", "filter", "verb", "created_at_min", "created_at_max"}),
+    ),
 }
 
 
@@ -91,6 +101,8 @@ def parse_filters(listing: Listing, params: dict[str, str]) -> dict[str, Any]:
             found[name] = _ids(name, value)
         elif name == "since_id":
             found[name] = _ids(name, value)[0]
+        elif name == "filter":  # subject types, e.g. Order,Product
+            found[name] = sorted({p.strip().lower() for p in value.split(",") if p.strip()})
         else:
             found[name] = value
     if listing.key == "orders":
@@ -131,9 +143,17 @@ def _passes(record: dict[str, Any], name: str, value: Any) -> bool:
         return bool(record["id"] > value)
     if name in ("location_ids", "inventory_item_ids"):
         return bool(record[name[:-1]] in value)
+    if name == "filter":
+        return bool(record["subject_type"].lower() in value)
     if name == "status" and "line_items" in record:
         return value == "any" or order_status(record) == value
     return str(record.get(name)) == value
+
+
+def event_scopes(filters: dict[str, Any]) -> list[str]:
+    """The scopes an events request needs: those of the subjects its ``filter`` names."""
+    named = filters.get("filter") or []
+    return sorted({scope for subject, scope in EVENT_SCOPES.items() if subject.lower() in named})
 
 
 def order_status(order: dict[str, Any]) -> str:
