@@ -11,8 +11,10 @@ values and takes only the deletion mark and the bookkeeping columns (a tombstone
 that knows only the deleted key must not blank the row); a key it does not hold is inserted as
 the row is.  A later row of the key without the mark un-deletes it.  With ``hard_delete`` the
 row is deleted instead.  Within one batch the last row per key is the one staged, so a record
-followed by its tombstone in the same batch keeps the values the table held before.  ``_sdc_ingested_at`` is set by the first insert and never updated;
-``_sdc_batched_at`` is the batch's transaction time; both are filled in by Postgres.
+followed by its tombstone in the same batch keeps the values the table held before.
+
+``_sdc_ingested_at`` is set by the first insert and never updated; ``_sdc_batched_at`` is the
+batch's transaction time; both are filled in by Postgres.
 
 A backfill skips the staging table: while a table that was empty when the run began receives
 batches whose keys it does not hold yet, the batch is COPYed straight into it (half the work for
