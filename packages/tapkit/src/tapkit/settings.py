@@ -167,7 +167,11 @@ def rename_aliases(
             continue
         value = config.pop(alias)
         types = schema.get(name, {}).get("type", [])
-        if "string" in types and isinstance(value, int | float | Decimal) and value is not True:
+        if (
+            "string" in types
+            and isinstance(value, int | float | Decimal)
+            and not isinstance(value, bool)
+        ):
             value = str(value)  # a number under a former name of a now textual setting (minutes)
         if config.get(name) not in (None, "") and config[name] != value:
             errors.append(f"{alias}: is another name for {name}, and both are set; keep one")
