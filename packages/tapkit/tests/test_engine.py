@@ -1466,3 +1466,31 @@ def test_workers_fetch_only_a_few_pages_ahead_of_the_engine() -> None:
     bound = 2 * 4 * PAGES_AHEAD + PAGES_AHEAD + 4
     assert bound < 600 / 2  # a bound well under what fetching whole spans ahead would hold
     assert most_ahead <= bound
+
+
+def test_a_filter_with_no_upper_bound_but_a_sort_order_still_walks_windows() -> None:
+    """OneTrust's ``createddate``: "on or after" a day only.  Each month is its own request,
+    told where to stop (``stops_at``), and the watermark moves at each month's end."""
+    api_filter = ApiFilter("createddate", Op.GTE, YYYYMMDD, stops_at="created", on_key=False)
+    start, end = datetime(2025, 1, 15, 6, tzinfo=UTC), datetime(2025, 4, 10, tzinfo=UTC)
+    plan = Plan(Instant(), "updated", api_filter, start, end, WindowPolicy(Months()))
+    seen: list[Request] = []
+
+    def fetch(request: Request) -> Iterator[Page]:
+        seen.append(request)
+        yield Page([])
+
+    marks: list[KeyValue] = []
+    list(Engine(None).run(plan, fetch, marks.append))
+    months = [datetime(2025, m, 1, tzinfo=UTC) for m in (2, 3, 4)]
+    assert [r.window for r in seen] == [
+        Window(a, b) for a, b in zip([start, *months], [*months, end], strict=True)
+    ]
+    assert [[b.value for b in r.bounds] for r in seen] == [
+        ["20250115"],
+        ["20250201"],
+        ["20250301"],
+        ["20250401"],
+    ]
+    assert {r.stops_at for r in seen} == {"created"}
+    assert marks == months

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from devstack import demo, dotenv, postgres, sandboxes
-from sandbox.cli import klaviyo_command, shopify_command
+from sandbox.cli import klaviyo_command, onetrust_command, shopify_command
 
 #: The sandboxes' seed: the same data on every machine.
 SEED = 7
@@ -35,7 +35,9 @@ def keep_private(root: Path) -> None:
         (root / ".env").chmod(0o600)
 
 
-def up(root: Path, *, profiles: int, events: int, orders: int) -> dict[str, str]:
+def up(
+    root: Path, *, profiles: int, events: int, orders: int, requests: int = 500
+) -> dict[str, str]:
     """Start what is missing; record addresses in .env; return the values written."""
     state_dir = root / ".local"
     env = {**dotenv.read(root / ".env"), **os.environ}
@@ -67,9 +69,15 @@ def up(root: Path, *, profiles: int, events: int, orders: int) -> dict[str, str]
             free, SEED, orders, leak_per_second=20, klaviyo=(SEED, profiles)
         ),
     )
-    for api in ("klaviyo", "shopify"):
+    values["TAPWORKS_ONETRUST_URL"] = sandboxes.start(
+        state_dir,
+        "onetrust",
+        port("onetrust"),
+        lambda free: onetrust_command(free, SEED, requests),
+    )
+    for api, label in (("klaviyo", "Klaviyo"), ("shopify", "Shopify"), ("onetrust", "OneTrust")):
         url = values[f"TAPWORKS_{api.upper()}_URL"]
-        print(f"sandbox: {api.title()} at {url} (log: .local/sandbox-{api}.log)")
+        print(f"sandbox: {label} at {url} (log: .local/sandbox-{api}.log)")
     dotenv.write_block(root / ".env", values)
     keep_private(root)
     return values
@@ -87,15 +95,16 @@ COMMANDS = {
     "up": (
         "start the embedded Postgres and the sandboxes; record their addresses in .env",
         "Start what is not running yet: the embedded Postgres (unless TARGET_POSTGRES_HOST or "
-        "TARGET_POSTGRES_SQLALCHEMY_URL names a server) and the Klaviyo and Shopify sandboxes, "
+        "TARGET_POSTGRES_SQLALCHEMY_URL names a server) and the Klaviyo, Shopify and OneTrust sandboxes, "
         "then write their addresses in the devstack block of .env, which the dev environment "
         "reads; keep .meltano/ and .env private to their owner. Running it again keeps what "
         "runs.",
     ),
     "demo": (
-        "`up`, then both jobs end to end, with rows per table and the saved state",
-        "`up`, then `meltano install` and the klaviyo-to-postgres, shopify-to-postgres and "
-        "cross-source-marts jobs (each source's load and dbt build, then the marts on both); "
+        "`up`, then every job end to end, with rows per table and the saved state",
+        "`up`, then `meltano install` and the klaviyo-to-postgres, shopify-to-postgres, "
+        "onetrust-to-postgres and cross-source-marts jobs (each source's load and dbt build, then "
+        "the marts on Klaviyo and Shopify together); "
         "prints each job's dbt summary, rows per table, the cross-source customers mart and "
         "the saved state. Meltano's full log goes to .local/demo.log.",
     ),
@@ -148,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--profiles", type=int, default=2_000, help="Klaviyo profiles")
         command.add_argument("--events", type=int, default=50_000, help="Klaviyo events")
         command.add_argument("--orders", type=int, default=500, help="Shopify orders")
+        command.add_argument("--requests", type=int, default=500, help="OneTrust DSAR requests")
     add("down")
     add("status")
     add("psql")
@@ -173,7 +183,13 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     root = project_root()
     if args.command == "up":
-        up(root, profiles=args.profiles, events=args.events, orders=args.orders)
+        up(
+            root,
+            profiles=args.profiles,
+            events=args.events,
+            orders=args.orders,
+            requests=args.requests,
+        )
     elif args.command == "down":
         down(root)
     elif args.command == "status":
@@ -215,7 +231,13 @@ def main(argv: list[str] | None = None) -> None:
 
         serve_hub(root / args.dir, args.port)
     elif args.command == "demo":
-        values = up(root, profiles=args.profiles, events=args.events, orders=args.orders)
+        values = up(
+            root,
+            profiles=args.profiles,
+            events=args.events,
+            orders=args.orders,
+            requests=args.requests,
+        )
         sys.exit(demo.run(root, values))
 
 

@@ -1,5 +1,5 @@
-"""The jobs, end to end: install, load Klaviyo and Shopify (the sandboxes) into Postgres, each
-job building its own source's dbt models, then the cross-source marts; show what landed, the
+"""The jobs, end to end: install, load Klaviyo, Shopify and OneTrust (the sandboxes) into
+Postgres, each job building its own source's dbt models, then the cross-source marts; show what landed, the
 state saved and the customers mart."""
 
 from __future__ import annotations
@@ -25,13 +25,22 @@ JOBS = (
         "tap_shopify",
     ),
     (
+        "onetrust-to-postgres",
+        "tap-onetrust target-postgres, dbt freshness, dbt build of the OneTrust models",
+        "tap_onetrust",
+    ),
+    (
         "cross-source-marts",
         "dbt freshness of both sources, dbt build of the customers mart and Meltano's runs",
         None,
     ),
 )
 #: The state IDs Meltano keeps for the loads.
-STATE_IDS = ("dev:tap-klaviyo-to-target-postgres", "dev:tap-shopify-to-target-postgres")
+STATE_IDS = (
+    "dev:tap-klaviyo-to-target-postgres",
+    "dev:tap-shopify-to-target-postgres",
+    "dev:tap-onetrust-to-target-postgres",
+)
 CUSTOMERS = """
     select is_in_klaviyo, is_in_shopify, count(*), sum(order_count), sum(lifetime_revenue),
            sum(messages_received), sum(opens)

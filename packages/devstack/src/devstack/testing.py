@@ -17,11 +17,19 @@ import psycopg
 
 from devstack import postgres
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
+from sandbox.onetrust.sandbox import OneTrustSandbox
 from sandbox.shopify.sandbox import ShopifySandbox
 
 MELTANO = str(Path(sys.executable).parent / "meltano")
 STATE_ID = "dev:tap-klaviyo-to-target-postgres"
 SCHEMA = "tap_klaviyo"
+
+
+def clean_env(*also: str) -> dict[str, str]:
+    """This process's environment without any plugin's or Meltano's settings (nor variables
+    starting with ``also``), so a command sees only what a test gives it."""
+    drop = ("TAP_", "TARGET_", "MELTANO_", *also)
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
 
 
 def installed_plugin(root: Path, plugin_type: str, name: str, executable: str) -> Path:
@@ -45,15 +53,14 @@ class Project:
     database: str
     extra_env: dict[str, str] = field(default_factory=dict)
     shopify: ShopifySandbox | None = None
+    onetrust: OneTrustSandbox | None = None
 
     @property
     def data_url(self) -> str:
         return self.pg.url(self.database, driver="postgresql")
 
     def env(self, **overrides: str) -> dict[str, str]:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))
-        }
+        env = clean_env()
         env.update(
             {
                 "TAPWORKS_PG_HOST": str(self.pg.socket_dir),
@@ -64,6 +71,8 @@ class Project:
                 "TAP_KLAVIYO_RATE_LIMIT_PERCENT": "0",
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
                 "TAPWORKS_SHOPIFY_URL": self.shopify.base_url if self.shopify else "",
+                "TAPWORKS_ONETRUST_URL": self.onetrust.base_url if self.onetrust else "",
+                "TAP_ONETRUST_RATE_LIMIT_PERCENT": "0",
                 **self.extra_env,
                 **overrides,
             }

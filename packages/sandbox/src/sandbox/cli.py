@@ -2,9 +2,11 @@
 
     uv run python -m sandbox klaviyo --port 8765 --seed 7 --profiles 5000 --events 100000
     uv run python -m sandbox shopify --port 8766 --seed 7 --orders 2000
+    uv run python -m sandbox onetrust --port 8767 --seed 7 --requests 500
 
 Prints the base URL on one line once it accepts requests: ``http://127.0.0.1:PORT/api`` for
-Klaviyo, the shop's root ``http://127.0.0.1:PORT`` for Shopify (``/admin/api/<version>/...``).
+Klaviyo, the shop's root ``http://127.0.0.1:PORT`` for Shopify (``/admin/api/<version>/...``)
+and the tenant's root ``http://127.0.0.1:PORT`` for OneTrust.
 """
 
 from __future__ import annotations
@@ -55,6 +57,32 @@ def shopify_command(
         command += ["--leak-per-second", str(leak_per_second)]
     if klaviyo is not None:
         command += ["--klaviyo-seed", str(klaviyo[0]), "--klaviyo-profiles", str(klaviyo[1])]
+    command += _common_flags(rate_limits, frozen_clock, latency_ms, latency_per_record_ms)
+    return command
+
+
+def onetrust_command(
+    port: int,
+    seed: int,
+    requests: int,
+    *,
+    rate_limits: bool = True,
+    frozen_clock: bool = False,
+    latency_ms: float = 0,
+    latency_per_record_ms: float = 0,
+) -> list[str]:
+    """The command line that starts the OneTrust emulator in its own process."""
+    command = [
+        sys.executable,
+        "-m",
+        "sandbox",
+        "onetrust",
+        "--port",
+        str(port),
+        "--seed",
+        str(seed),
+    ]
+    command += ["--requests", str(requests)]
     command += _common_flags(rate_limits, frozen_clock, latency_ms, latency_per_record_ms)
     return command
 
@@ -146,7 +174,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shopify.add_argument("--klaviyo-seed", type=int, help="share emails with this Klaviyo sandbox")
     shopify.add_argument("--klaviyo-profiles", type=int, default=0)
+    onetrust = _api_parser(
+        apis,
+        "onetrust",
+        "the OneTrust DSAR and consent APIs",
+        no_rate_limit="turn the per-minute and per-hour limits off",
+    )
+    onetrust.add_argument("--requests", type=int, default=500, help="DSAR requests to generate")
+    onetrust.add_argument("--rate-scale", type=float, default=1.0, help="multiply both limits")
+    onetrust.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="accept only these client credentials (repeatable); default: any non-empty pair",
+    )
+    onetrust.add_argument("--token-ttl", type=int, default=3600, metavar="SECONDS")
+    onetrust.add_argument(
+        "--v4-disabled",
+        action="store_true",
+        help="answer the Data Subjects V4 API as a tenant without it does (403)",
+    )
     return parser
+
+
+def _onetrust(args: argparse.Namespace) -> None:
+    from sandbox.onetrust.sandbox import OneTrustSandbox
+
+    clients = {}
+    for text in args.client:
+        client_id, sep, secret = text.partition(":")
+        if not sep or not client_id or not secret:
+            raise SystemExit(f"--client takes ID:SECRET, got {client_id or text!r}:...")
+        clients[client_id] = secret
+    sandbox = OneTrustSandbox(
+        seed=args.seed,
+        requests=args.requests,
+        now=args.now,
+        port=args.port,
+        clients=clients,
+        token_ttl=args.token_ttl,
+        v4_enabled=not args.v4_disabled,
+        rate_limits=not args.no_rate_limit,
+        rate_scale=args.rate_scale,
+        frozen_clock=args.frozen_clock,
+        latency_ms=args.latency_ms,
+        latency_per_record_ms=args.latency_per_record_ms,
+    )
+    _serve(sandbox, sandbox.base_url)
 
 
 def _serve(sandbox: Any, url: str) -> None:
@@ -187,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.api == "shopify":
         _shopify(args)
+    elif args.api == "onetrust":
+        _onetrust(args)
     elif args.api == "klaviyo":
         from sandbox.klaviyo.sandbox import KlaviyoSandbox
 

@@ -41,7 +41,7 @@ def stream_table(tap_class: type[PoliteTap]) -> str:
     for stream in streams:
         cells = [
             f"`{_declared(stream, 'name')}`",
-            f"`GET {tap_class.endpoint_prefix}{_declared(stream, 'path')}`",
+            f"`{_method(stream)} {tap_class.endpoint_prefix}{_declared(stream, 'path')}`",
             ", ".join(f"`{k}`" for k in _declared(stream, "primary_keys")),
             *_contract_cells(stream),
             _partitions(stream),
@@ -60,6 +60,15 @@ def _declared(stream: type[Any], attribute: str) -> Any:
     return getattr(stream, attribute)
 
 
+def _method(stream: type[Any]) -> str:
+    """The HTTP method a stream class declares (singer-sdk's default is a property: GET)."""
+    for klass in stream.__mro__:
+        declared = klass.__dict__.get("http_method")
+        if isinstance(declared, str):
+            return declared
+    return "GET"
+
+
 def _contract_cells(stream: type[EngineStream]) -> list[str]:
     contract = stream.incremental
     parent = stream.parent_stream_type
@@ -74,9 +83,11 @@ def _contract_cells(stream: type[EngineStream]) -> list[str]:
         text += f"; lookback `{setting}` (default {default})"
     if contract.sorted:
         text += "; sorted by the key"
-    windows = (
-        contract.windows.describe() if contract.api_filter and contract.api_filter.bounded else "—"
-    )
+    windows = "—"
+    if contract.api_filter and contract.api_filter.bounded:
+        windows = contract.windows.describe()
+    elif contract.historical_filter and contract.historical_filter.bounded:
+        windows = f"{contract.windows.describe()} (first load only)"
     return [f"`{contract.replication_key}` ({contract.key.describe()})", text, windows]
 
 
@@ -102,6 +113,8 @@ def _concurrency(stream: type[EngineStream], default: Any) -> str:
     if stream.derived_from or stream.parent_stream_type is not None:
         return "1 (with each parent record)"
     if contract is None or contract.api_filter is None or not contract.api_filter.bounded:
+        if contract is not None and contract.historical_filter is not None:
+            return f"first load: windows, up to `max_concurrent_requests` ({default}); then 1 (one range)"
         return "1 (one range)"
     if contract.sorted:
         return f"windows or slices, up to `max_concurrent_requests` ({default})"

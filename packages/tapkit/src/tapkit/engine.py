@@ -117,7 +117,10 @@ class Engine:
         windows = plan.windows.cut(start, end)
         if self._should_probe(plan):
             probe = Request(
-                Window(start, end), tuple(api_filter.bounds(start, end)), first_page_only=True
+                Window(start, end),
+                tuple(api_filter.bounds(start, end)),
+                first_page_only=True,
+                stops_at=api_filter.stops_at,
             )
             yield from self._emit(walk, plan, [probe], fetch, inline=True, finish=False)
             if not walk.more:
@@ -203,7 +206,7 @@ def _request(plan: Plan, window: Window, *, first: bool, upper: bool = True) -> 
     bounds = plan.api_filter.bounds(window.start, window.end if upper else None)
     if not first and window.start is not None:
         bounds = [_exact_lower(plan.api_filter, window.start), *bounds[1:]]
-    return Request(window, tuple(bounds))
+    return Request(window, tuple(bounds), stops_at=plan.api_filter.stops_at if upper else None)
 
 
 def _exact_lower(api_filter: ApiFilter, start: KeyValue) -> Bound:

@@ -44,7 +44,10 @@ class ApiFilter:
     """How a lower (and maybe upper) bound is sent to the API.
 
     ``field``/``op`` is the lower bound (a query parameter or a filter field); ``upper_field``
-    the upper bound, or ``None`` when the API cannot bound from above.  An exclusive lower
+    the upper bound, or ``None`` when the API cannot bound from above.  ``stops_at``: with no
+    upper bound, the record field the API sorts by (ascending) when asked, so windows still
+    work: the transport stops a window's paging at its first record at or past the window's
+    end (OneTrust's ``createddate`` has only "on or after").  An exclusive lower
     bound is rewound by the format's precision so records tied at the bookmark are read again;
     ``lookback`` widens a run's start further (late-arriving records).  ``on_key`` says the
     filter is on the replication key itself: only then can records be filtered client-side
@@ -58,6 +61,7 @@ class ApiFilter:
     upper_op: Op = Op.LT
     lookback: Span = timedelta(0)
     on_key: bool = True
+    stops_at: str | None = None
 
     @property
     def rewind(self) -> Any:
@@ -66,7 +70,8 @@ class ApiFilter:
 
     @property
     def bounded(self) -> bool:
-        return self.upper_field is not None
+        """Whether a read can be cut into windows."""
+        return self.upper_field is not None or self.stops_at is not None
 
     def with_lookback(self, lookback: Span) -> ApiFilter:
         return replace(self, lookback=lookback)
@@ -96,6 +101,8 @@ class ApiFilter:
         parts = [f"`{self.field} {self.op.value} bookmark`"]
         if self.upper_field:
             parts.append(f"`{self.upper_field} {self.upper_op.value} window end`")
+        elif self.stops_at:
+            parts.append(f"read in `{self.stops_at}` order up to the window end")
         text = " and ".join(parts) + f" as {self.format.name} (`{self.format.example}`)"
         if self.rewind:
             text += f"; rewound {_span(self.rewind)} for ties"
@@ -115,6 +122,9 @@ class Incremental:
     ``sorted``: the API returns records in ascending key order, so the first page of a run's
     whole range shows where the data starts (windows then start there, not at ``start_date``)
     and a range too large for one page can be sliced and fetched concurrently.
+    ``resumable_backfill``: a first load by ``historical_filter`` killed part way resumes
+    where it stopped, still by that filter (the state marks it unfinished), instead of
+    switching to ``api_filter`` from the last finished window.
     Without an ``api_filter`` the stream reads everything and keeps only what is newer."""
 
     replication_key: str
@@ -123,6 +133,7 @@ class Incremental:
     windows: WindowPolicy = field(default=ONE_RANGE)
     key: KeyKind = field(default=ISO_INSTANT)
     sorted: bool = False
+    resumable_backfill: bool = False
 
     def filter_for(self, has_bookmark: bool) -> ApiFilter | None:
         if not has_bookmark and self.historical_filter is not None:
@@ -134,7 +145,8 @@ class Incremental:
             return "none: every request reads all; newer records kept client-side"
         text = self.api_filter.describe()
         if self.historical_filter is not None:
-            text = f"first load: {self.historical_filter.describe()}; then {text}"
+            first = "first load" + (" (resumable)" if self.resumable_backfill else "")
+            text = f"{first}: {self.historical_filter.describe()}; then {text}"
         return text
 
 

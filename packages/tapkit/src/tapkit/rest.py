@@ -165,10 +165,10 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                 self.update_sync_costs(prepared, response, context)
                 records = list(self.parse_response(response))
                 if not records and not paginator.continue_if_empty(response):
-                    yield Page(records, _answered_at(response))
+                    yield Page(records, answered_at(response))
                     return
                 paginator.advance(response)
-                yield Page(records, _answered_at(response), more=not paginator.finished)
+                yield Page(records, answered_at(response), more=not paginator.finished)
                 if request.first_page_only:
                     return
 
@@ -324,7 +324,8 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
         self.log("retrying %s", self.path, level=logging.DEBUG)
 
 
-def _answered_at(response: requests.Response) -> datetime | None:
+def answered_at(response: requests.Response) -> datetime | None:
+    """The server's clock when it answered (its ``Date`` header), if it said."""
     if date := response.headers.get("Date"):
         with contextlib.suppress(TypeError, ValueError):
             return parsedate_to_datetime(date)

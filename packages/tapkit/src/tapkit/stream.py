@@ -45,6 +45,8 @@ class InvalidRecordError(Exception):
 
 #: Used when a tap's settings do not say (``max_concurrent_requests``).
 DEFAULT_CONCURRENCY = 1
+#: In a stream's state while a resumable first load is unfinished: when it began.
+BACKFILL_STARTED = "backfill_started_at"
 
 
 class EngineStream(Stream):
@@ -62,6 +64,10 @@ class EngineStream(Stream):
     partitioned_by: ClassVar[tuple[str, ...]] = ()
     #: Where a stream that makes no request of its own gets its records, for the docs.
     derived_from: ClassVar[str | None] = None
+    #: The setting (and its unit) that sets this stream's window length, e.g.
+    #: ``("consent_window_hours", timedelta(hours=1))``; checked against the API's maximum
+    #: before any request.  It takes precedence over ``backfill_window_days``.
+    window_setting: ClassVar[tuple[str, timedelta] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -92,6 +98,9 @@ class EngineStream(Stream):
         against the API's maximum before any request, see ``PoliteTap``)."""
         assert self.incremental is not None
         policy = self.incremental.windows
+        if self.window_setting is not None and self.config.get(self.window_setting[0]):
+            name, unit = self.window_setting
+            return policy.with_length(unit * int(self.config[name]), setting=name)
         days = self.config.get("backfill_window_days")
         if days and not isinstance(self.incremental.key, Integer):
             return policy.with_length(timedelta(days=int(days)))
@@ -174,17 +183,21 @@ class EngineStream(Stream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         inline = self.parent_stream_type is not None  # read per parent record: no overlap
         fetch = partial(self.fetch, context=context)
+        plan = self.plan(context)
+        backfill = self._backfill_started(context, plan)
         try:
             yield from self.engine.run(
-                self.plan(context),
+                plan,
                 fetch,
-                partial(self._advance, context),
+                partial(self._advance, context, backfill),
                 inline=inline,
                 progress=run_progress(self._tap).window_progress(self.name, context),
             )
         except Exception:
             self.halted.set()  # the run fails: fetching workers and retries still going stop
             raise
+        if backfill is not None:
+            self._finish_backfill(context, backfill)
 
     def plan(self, context: Context | None) -> Plan:
         """This run of the stream (or partition): from its bookmark or ``start_date`` to
@@ -197,6 +210,8 @@ class EngineStream(Stream):
         has_bookmark = (
             bookmark not in (None, "") and state.get("replication_key") == self.replication_key
         )
+        # an unfinished resumable first load goes on from its last window, by the same filter
+        backfilling = has_bookmark and bool(state.get(BACKFILL_STARTED))
         key = contract.key
         now = datetime.now(UTC)
         start = (
@@ -204,7 +219,7 @@ class EngineStream(Stream):
             if has_bookmark
             else key.start(self.config.get("start_date"))
         )
-        api_filter = self.api_filter(has_bookmark)
+        api_filter = self.api_filter(has_bookmark and not backfilling)
         reread = self.config.get("reread_last_days")
         if reread and isinstance(key, Instant):
             # a reconcile: the last days again with the incremental filter, whatever the
@@ -323,8 +338,9 @@ class EngineStream(Stream):
     ) -> None:
         """Nothing: the engine moves the bookmark (``_advance``), not each record."""
 
-    def _advance(self, context: Context | None, value: KeyValue) -> None:
-        """Move the bookmark to ``value`` (never back) and emit STATE."""
+    def _advance(self, context: Context | None, backfill: Any, value: KeyValue) -> None:
+        """Move the bookmark to ``value`` (never back) and emit STATE; during a resumable
+        first load (``backfill``: when it began), the state also says it is unfinished."""
         assert self.incremental is not None
         kind = self.incremental.key
         state = self.get_context_state(context)
@@ -337,6 +353,41 @@ class EngineStream(Stream):
             return
         state["replication_key"] = self.replication_key
         state["replication_key_value"] = kind.to_state(value)
+        if backfill is not None:
+            state[BACKFILL_STARTED] = kind.to_state(backfill)
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    def _backfill_started(self, context: Context | None, plan: Plan) -> Any:
+        """When this run's resumable first load began (an earlier run's, if it is resumed);
+        None when the run is not one."""
+        contract = self.incremental
+        if (
+            contract is None
+            or not contract.resumable_backfill
+            or contract.historical_filter is None
+        ):
+            return None
+        if self.config.get("reread_last_days") or plan.api_filter is not contract.historical_filter:
+            return None
+        started = self.get_context_state(context).get(BACKFILL_STARTED)
+        if started:
+            return contract.key.from_state(started)
+        return plan.end if plan.end is not None else datetime.now(UTC)
+
+    def _finish_backfill(self, context: Context | None, started: Any) -> None:
+        """The first load is complete: the bookmark becomes an ordinary one, no later than
+        when the load began, so what changed while it ran (in windows read before the change,
+        perhaps by an earlier run) is read by the next run's incremental filter."""
+        assert self.incremental is not None
+        kind = self.incremental.key
+        state = self.get_context_state(context)
+        current = state.get("replication_key_value")
+        if current in (None, ""):
+            state.pop(BACKFILL_STARTED, None)
+            return
+        state["replication_key_value"] = kind.to_state(min(kind.from_state(current), started))
+        state.pop(BACKFILL_STARTED, None)
         self.state_manager.is_flushed = False
         self._write_state_message()
 

@@ -83,15 +83,20 @@ class PoliteTap(Tap):
     def _check_windows(self) -> list[str]:
         """A window setting longer than a stream's API maximum, named before any request."""
         days = self.config.get("backfill_window_days")
-        if not days:
-            return []
         errors = []
         for stream_class in self.stream_classes:
             contract = getattr(stream_class, "incremental", None)
             if not issubclass(stream_class, EngineStream) or contract is None:
                 continue
+            own = stream_class.window_setting
+            if own is not None and self.config.get(own[0]):
+                length, setting = own[1] * int(self.config[own[0]]), own[0]
+            elif days:
+                length, setting = timedelta(days=int(days)), "backfill_window_days"
+            else:
+                continue
             try:
-                contract.windows.with_length(timedelta(days=int(days)))
+                contract.windows.with_length(length, setting=setting)
             except WindowTooLongError as exc:
                 errors.append(f"{exc} (stream {getattr(stream_class, 'name', '?')})")
         return errors

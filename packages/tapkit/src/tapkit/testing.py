@@ -123,6 +123,15 @@ class TapRunner:
         return Run(process.returncode, messages)
 
 
+def upserted(runs: list[Run], stream: str, key: tuple[str, ...]) -> dict[Any, dict[str, Any]]:
+    """What an upserting loader holds after ``runs``, in order: the last record per key."""
+    rows: dict[Any, dict[str, Any]] = {}
+    for run in runs:
+        for record in run.records(stream):
+            rows[tuple(record[k] for k in key)] = record
+    return rows
+
+
 def parse(stdout: str) -> list[Message]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 

@@ -96,6 +96,13 @@ ISO8601_MILLIS_Z = TimestampFormat(
     timedelta(milliseconds=1),
     *_pattern("YYYY-MM-DD[T]HH:mm:ss.SSS[Z]"),
 )
+# UTC without a zone designator (OneTrust's consent filters).
+ISO8601_NO_ZONE = TimestampFormat(
+    "iso8601-no-zone",
+    "2024-01-02T03:04:05",
+    timedelta(seconds=1),
+    *_pattern("YYYY-MM-DD[T]HH:mm:ss"),
+)
 # Klaviyo's, as the seeds' connector wrote it: six decimals, UTC, no zone designator.
 KLAVIYO = TimestampFormat(
     "klaviyo",
@@ -132,6 +139,7 @@ FORMATS = {
         ISO8601_Z,
         ISO8601_OFFSET,
         ISO8601_MILLIS_Z,
+        ISO8601_NO_ZONE,
         KLAVIYO,
         YYYYMMDD,
         SQLSERVER_MILLIS,

@@ -21,11 +21,14 @@ Record = dict[str, Any]
 @dataclass(frozen=True)
 class Request:
     """One window's read as the transport receives it: ``bounds`` already carry lookback,
-    rewind and the filter's granularity.  ``first_page_only``: the probe."""
+    rewind and the filter's granularity.  ``first_page_only``: the probe.  ``stops_at``: the
+    filter has no upper bound, so the transport reads in this field's order and stops at the
+    window's end (``ApiFilter.stops_at``)."""
 
     window: Window
     bounds: tuple[Bound, ...]
     first_page_only: bool = False
+    stops_at: str | None = None
 
 
 @dataclass

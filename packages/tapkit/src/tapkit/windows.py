@@ -150,8 +150,9 @@ def _positive(length: Span) -> bool:
 def _show(span: Span | None) -> str:
     if isinstance(span, timedelta):
         seconds = span.total_seconds()
-        for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
+        for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
             if seconds >= size and seconds % size == 0:
-                return f"{int(seconds // size)} {unit}"
+                count = int(seconds // size)
+                return f"{count} {unit}" + ("s" if count != 1 else "")
         return f"{seconds:g} seconds"
     return f"{span} ids"

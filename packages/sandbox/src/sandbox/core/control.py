@@ -84,6 +84,10 @@ class SandboxControl:
             "ids"
         ]
 
+    def expire_tokens(self) -> int:
+        """OneTrust: every OAuth token issued so far expires now; how many there were."""
+        return int(self._call("POST", "tokens/expire")["expired"])
+
     # -- faults, limits, log ----------------------------------------------------------------
 
     def inject_fault(self, kind: str, **options: Any) -> dict[str, Any]:

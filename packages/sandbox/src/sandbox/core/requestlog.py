@@ -11,6 +11,8 @@ from typing import Any
 
 # Headers whose values are credentials: logged by name only.
 SECRET_HEADERS = frozenset({"authorization", "x-shopify-access-token", "cookie", "x-api-key"})
+# Query parameters that carry credentials (an OAuth token request sent as a query string).
+SECRET_PARAMS = frozenset({"client_secret", "access_token"})
 
 
 @dataclass
@@ -25,6 +27,13 @@ class LoggedRequest:
     fault: str | None = None
     records: int | None = None
     duration_ms: float | None = None
+
+
+def redact_query(query: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {
+        name: ["[redacted]"] * len(values) if name.lower() in SECRET_PARAMS else values
+        for name, values in query.items()
+    }
 
 
 def redact_headers(headers: Any) -> dict[str, str]:
@@ -51,7 +60,7 @@ class RequestLog:
             self._in_flight += 1
             self._max_in_flight = max(self._max_in_flight, self._in_flight)
             entry = LoggedRequest(
-                self._seq, method, path, query, redact_headers(headers), time.time()
+                self._seq, method, path, redact_query(query), redact_headers(headers), time.time()
             )
             self._entries.append(entry)
             return entry

@@ -1,0 +1,143 @@
+"""Consent records: purposes, collection points, data subjects and their transactions.
+
+Each transaction is one data subject's choice on one purpose at one collection point; a data
+subject's ``lastTransactionDate``/``lastUpdatedDate`` follow its latest transaction, as in
+OneTrust.  Timestamps are epoch milliseconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.core.rng import Rng
+from sandbox.klaviyo import catalog
+
+DAY_MS = 86_400_000
+PURPOSES = (
+    ("Email marketing", "STANDARD"),
+    ("Product updates newsletter", "STANDARD"),
+    ("Analytics cookies", "COOKIE"),
+    ("Personalised advertising", "COOKIE"),
+    ("Sale of personal information", "NOTIFICATION_OPT_OUT"),
+    ("SMS offers", "MOBILE"),
+)
+#: (name, type, consent type, indexes of the purposes it collects)
+COLLECTION_POINTS = (
+    ("Website signup form", "WEB_FORM", "OPTINCHECKBOX", (0, 1, 5)),
+    ("Mobile app onboarding", "MOBILE_APPLICATION", "EXPLICIT", (0, 3, 5)),
+    ("Preference center", "PREFERENCE_CENTER", "EXPLICIT", (0, 1, 2, 3, 4, 5)),
+    ("Checkout API", "API", "FORMSUBMIT", (0, 4)),
+)
+#: transaction types and how often each occurs (opt-in rates are computable from them)
+TRANSACTION_TYPES = (
+    ("CONFIRMED", 52),
+    ("WITHDRAWN", 12),
+    ("OPT_OUT", 10),
+    ("NO_CHOICE", 14),
+    ("NOTGIVEN", 7),
+    ("PENDING", 5),
+)
+_WEIGHTED = tuple(kind for kind, weight in TRANSACTION_TYPES for _ in range(weight))
+AUTHORS = ("privacy-admin@privacy.example.com", "api-integration@privacy.example.com")
+
+
+def new_purpose(rng: Rng, index: int, created: int) -> dict[str, Any]:
+    label, kind = PURPOSES[index % len(PURPOSES)]
+    modified = created + rng.between(1, 90) * DAY_MS
+    return {
+        "purposeId": rng.uuid4(),
+        "label": label,
+        "purposeType": kind,
+        "status": "ACTIVE",
+        "version": 1 + rng.below(3),
+        "consentLifeSpan": 365,
+        "createdBy": rng.choice(AUTHORS),
+        "createdDate": created,
+        "lastModifiedDate": modified,
+        "publishedBy": rng.choice(AUTHORS),
+        "publishedDate": modified,
+        "detail": f"Consent to {label.lower()}.",
+    }
+
+
+def new_collection_point(
+    rng: Rng, index: int, created: int, purposes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    name, kind, consent_type, purpose_indexes = COLLECTION_POINTS[index % len(COLLECTION_POINTS)]
+    return {
+        "id": rng.uuid4(),
+        "version": 1,
+        "name": name,
+        "status": "ACTIVE",
+        "collectionPointType": kind,
+        "consentType": consent_type,
+        "subjectIdentifier": "Email",
+        "createDate": created,
+        "activationDate": created + DAY_MS,
+        "firstReceiptOn": None,
+        "lastActivityDate": None,
+        "receiptCount": 0,
+        "language": "en-us",
+        "doubleOptIn": kind == "WEB_FORM",
+        "createdBy": rng.choice(AUTHORS),
+        "lastModifiedDate": created + DAY_MS,
+        "purposeIds": [purposes[i]["purposeId"] for i in purpose_indexes if i < len(purposes)],
+    }
+
+
+def new_data_subject(rng: Rng, number: int, created: int) -> dict[str, Any]:
+    first, first_ascii = rng.choice(catalog.FIRST_NAMES)
+    last, last_ascii = rng.choice(catalog.LAST_NAMES)
+    return {
+        "id": rng.uuid4(),
+        "identifier": f"{first_ascii}.{last_ascii}.{number}@example.com",
+        "identifierType": "Email",
+        "language": rng.choice(("en-us", "en-us", "de", "fr", "ja")),
+        "createdDate": created,
+        "lastTransactionDate": None,
+        "lastReceiptGuid": None,
+        "lastUpdatedDate": created,
+        "testDataSubject": False,
+        "doNotCall": False,
+        "country": rng.choice(("US", "US", "DE", "FR", "JP", "GB")),
+        "displayName": f"{first} {last}",
+    }
+
+
+def new_transaction(
+    rng: Rng,
+    moment: int,
+    subject: dict[str, Any],
+    point: dict[str, Any],
+    purposes: dict[str, dict[str, Any]],
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """A transaction at ``moment``; the data subject and collection point follow it."""
+    purpose = purposes[rng.choice(point["purposeIds"])]
+    kind = kind or rng.choice(_WEIGHTED)
+    receipt = rng.uuid4()
+    transaction = {
+        "transactionGuid": rng.uuid4(),
+        "receiptId": receipt,
+        "collectionPointUUID": point["id"],
+        "identifier": subject["identifier"],
+        "dataSubjectId": subject["id"],
+        "consentCreationDate": moment,
+        "interactionDate": moment - rng.below(5_000),
+        "purposeGuid": purpose["purposeId"],
+        "purposeVersion": purpose["version"],
+        "transactionType": kind,
+        "consentDate": moment if kind == "CONFIRMED" else None,
+        "withdrawalDate": moment if kind in ("WITHDRAWN", "OPT_OUT") else None,
+        "expiryDate": moment + purpose["consentLifeSpan"] * DAY_MS if kind == "CONFIRMED" else None,
+        "doubleOptIn": point["doubleOptIn"],
+        "test": False,
+        "autoGenerated": False,
+    }
+    subject["lastTransactionDate"] = max(subject["lastTransactionDate"] or 0, moment)
+    subject["lastUpdatedDate"] = max(subject["lastUpdatedDate"], moment)
+    subject["createdDate"] = min(subject["createdDate"], moment)
+    subject["lastReceiptGuid"] = receipt
+    point["receiptCount"] += 1
+    point["firstReceiptOn"] = min(point["firstReceiptOn"] or moment, moment)
+    point["lastActivityDate"] = max(point["lastActivityDate"] or 0, moment)
+    return transaction

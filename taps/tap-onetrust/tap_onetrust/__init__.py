@@ -1,0 +1,1 @@
+"""Singer tap for OneTrust: DSAR requests, subtasks and history, consent transactions, data subjects, purposes and collection points."""

@@ -1,0 +1,3 @@
+from tap_onetrust.tap import TapOneTrust
+
+TapOneTrust.cli()
