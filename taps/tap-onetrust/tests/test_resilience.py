@@ -135,3 +135,51 @@ def test_a_tenant_without_the_v4_apis_skips_data_subjects_with_one_warning(
     assert run.records("data_subjects") == []
     assert not run.state["bookmarks"].get("data_subjects"), "a bookmark moved past unread data"
     assert len(run.records("purposes")) == len(truth)
+
+
+def test_a_deletion_while_paging_costs_no_other_request(tmp_path: Path, make_runner: Any) -> None:
+    """Page numbers shift when a request on an earlier page is deleted: the next page would
+    start one request late.  A watcher deletes the first request of the month being read once
+    its second page is asked for (pages take 150 ms here, so it lands before the third)."""
+    with OneTrustSandbox(seed=4, requests=1_000, rate_limits=False, latency_ms=150) as sb:
+        done = threading.Event()
+        deleted: list[str] = []
+
+        def delete_on_page_one() -> None:
+            while not done.is_set():
+                for entry in sb.control.requests():
+                    query = entry["query"]
+                    if entry["path"] == REQUESTS_PATH and query.get("page") == ["1"]:
+                        month = query["createddate"][0]
+                        first = min(
+                            (r for r in sb.control.truth("request") if _day(r) >= month),
+                            key=lambda r: (r["dateCreated"], r["requestQueueId"]),
+                        )
+                        deleted.extend(sb.control.delete("request", ids=[first["requestQueueRefId"]]))
+                        return
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=delete_on_page_one, daemon=True)
+        watcher.start()
+        try:
+            run = make_runner(sb, tmp_path, max_concurrent_requests=1)(
+                streams=["dsar_requests"], page_size=20
+            )
+        finally:
+            done.set()
+            watcher.join()
+        truth = {r["requestQueueId"] for r in sb.control.truth("request")}
+        pages = [
+            (e["query"]["createddate"][0], e["query"]["page"][0])
+            for e in sb.control.requests()
+            if e["path"] == REQUESTS_PATH
+        ]
+    assert_ok(run)
+    assert deleted, "nothing was deleted: the test proves nothing"
+    missing = truth - set(run.ids("dsar_requests", "requestQueueId"))
+    assert not missing, "a request the deletion pushed back a page was skipped"
+    assert len(pages) > len(set(pages)), "no page was read again"
+
+
+def _day(request: dict[str, Any]) -> str:
+    return str(request["dateCreated"][:10].replace("-", ""))
