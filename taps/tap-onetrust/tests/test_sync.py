@@ -124,7 +124,7 @@ def test_ties_at_one_millisecond_across_pages_and_same_day_updates_are_all_loade
 def test_subtasks_and_history_follow_their_updated_requests(
     run_tap: TapRunner, sandbox: OneTrustSandbox
 ) -> None:
-    first = run_tap()
+    first = run_tap(streams=["dsar_requests", "dsar_subtasks"])
     assert_ok(first)
     changed = sandbox.control.update("subtask", count=5)
     second = run_tap(state=first.state, streams=["dsar_requests", "dsar_subtasks"])

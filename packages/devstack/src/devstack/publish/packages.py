@@ -14,6 +14,7 @@ PACKAGE_DIRS = (
     "packages/tapkit",
     "taps/tap-klaviyo",
     "taps/tap-shopify",
+    "taps/tap-onetrust",
     "targets/target-postgres",
 )
 
