@@ -44,9 +44,9 @@ def memberships(project: Project, kind: str, group: str) -> set[tuple[str, str]]
     return {(m[group], m["profile_id"]) for m in project.sandbox.control.truth(kind)}
 
 
-def test_deletions_leave_the_marts_and_stay_marked_in_raw(project: Project) -> None:
+def test_deletions_leave_the_marts_and_stay_marked_in_raw(loaded_project: Project) -> None:
+    project = loaded_project  # loaded and built
     control = project.sandbox.control
-    run_job(project)
     gone_members = control.delete("list-member", count=6)
     gone_segment_members = control.delete("segment-member", count=4)
     gone_profiles = control.delete("profile", count=5)
@@ -86,9 +86,9 @@ def test_deletions_leave_the_marts_and_stay_marked_in_raw(project: Project) -> N
     assert project.duplicate_keys("profiles") == project.duplicate_keys("events") == 0
 
 
-def test_late_events_arrive_with_the_reconcile_job(project: Project) -> None:
+def test_late_events_arrive_with_the_reconcile_job(loaded_project: Project) -> None:
+    project = loaded_project  # loaded and built
     control = project.sandbox.control
-    run_job(project)
     late = set(control.add_late_events(count=20, age_seconds=2 * 86_400))
     time.sleep(1.1)
     run_job(project)

@@ -6,24 +6,27 @@ test runs in this project (its plugins, as installed) and leaves no `.env` behin
 
 from __future__ import annotations
 
-import os
+import json
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
 from devstack import postgres
-from devstack.testing import MELTANO
+from devstack.testing import clean_env
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / ".env.example"
+BATCH = ROOT / "tests" / "meltano_batch.py"
 DATABASE = "env_example"
 #: The plugins whose settings the example sets (dbt-postgres reads TARGET_POSTGRES_* too).
-PLUGINS = ("tap-klaviyo", "tap-shopify", "target-postgres")
+PLUGINS = ("tap-klaviyo", "tap-shopify", "tap-onetrust", "target-postgres")
 LINE = re.compile(r"(?P<comment># ?)?(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)")
 
 
@@ -63,31 +66,48 @@ def copy_example(
     return destination
 
 
-def meltano(
-    env_file: Path, *args: str, **env: str
-) -> subprocess.CompletedProcess[str]:  # the user's shell: none of the test run's settings
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TAP_", "TARGET_", "MELTANO_", "TAPWORKS_", "DBT_"))
-    }
-    return subprocess.run(
-        [MELTANO, f"--env-file={env_file}", *args],
+#: One Meltano command of a batch: its arguments after --env-file, and variables of its own.
+Command = tuple[tuple[str, ...], dict[str, str]]
+
+
+@dataclass
+class Ran:
+    command: str
+    returncode: int
+    output: str
+
+
+def command(*args: str, **env: str) -> Command:
+    return args, env
+
+
+def meltano(env_file: Path, *commands: Command) -> list[Ran]:
+    """The commands one after the other in one process (tests/meltano_batch.py: Meltano's import
+    is most of a command's time), in the user's shell: none of the test run's settings."""
+    clean = clean_env("TAPWORKS_", "DBT_")
+    given = [{"args": [f"--env-file={env_file}", *args], "env": env} for args, env in commands]
+    results = env_file.with_name("meltano-results.json")
+    done = subprocess.run(
+        [sys.executable, str(BATCH), str(results)],
+        input=json.dumps(given),
         cwd=ROOT,
-        env={**clean, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
-        stdin=subprocess.DEVNULL,
+        env={**clean, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         check=False,
     )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    return [
+        Ran(" ".join(c["args"]), r["returncode"], r["output"])
+        for c, r in zip(given, json.loads(results.read_text()), strict=True)
+    ]
 
 
-def ok(done: subprocess.CompletedProcess[str]) -> str:
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, f"{' '.join(map(str, done.args))}:\n{output[-3000:]}"
-    assert "Traceback" not in output, output[-3000:]
-    return output
+def ok(ran: Ran) -> str:
+    assert ran.returncode == 0, f"meltano {ran.command}:\n{ran.output[-3000:]}"
+    assert "Traceback" not in ran.output, ran.output[-3000:]
+    return ran.output
 
 
 @pytest.fixture
@@ -152,21 +172,23 @@ def test_the_copy_with_its_required_lines_filled_in_works_in_both_environments(
     tmp_path: Path, installed: None, required: dict[str, str], klaviyo: KlaviyoSandbox
 ) -> None:
     env_file = copy_example(tmp_path / ".env", required)
-    for environment in ("dev", "prod"):
-        for plugin in ("meltano", *plugin_settings()):
-            ok(meltano(env_file, f"--environment={environment}", "config", "list", plugin))
+    lists = [
+        command(f"--environment={environment}", "config", "list", plugin)
+        for environment in ("dev", "prod")
+        for plugin in ("meltano", *plugin_settings())
+    ]
     # The tap validates what reaches it, and reads a record (the sandbox stands in for Klaviyo).
-    tested = ok(
-        meltano(
-            env_file,
-            "--environment=prod",
-            "config",
-            "test",
-            "tap-klaviyo",
-            TAP_KLAVIYO_API_URL=klaviyo.api_url,
-        )
+    test = command(
+        "--environment=prod",
+        "config",
+        "test",
+        "tap-klaviyo",
+        TAP_KLAVIYO_API_URL=klaviyo.api_url,
     )
-    assert "Plugin configuration is valid" in tested
+    *listed, tested = meltano(env_file, *lists, test)
+    for ran in listed:
+        ok(ran)
+    assert "Plugin configuration is valid" in ok(tested)
     # (Not `config test target-postgres`: Meltano 4.4.1 fails it with ProcessLookupError after
     # the loader has exited, whatever its settings.)
 
@@ -179,14 +201,29 @@ def test_each_commented_out_default_is_valid_when_uncommented(
         **required,
         "TAP_SHOPIFY_SHOP": "example-shop",
         "TAP_SHOPIFY_ACCESS_TOKEN": "shpat_example_not_a_secret",
+        "TAP_ONETRUST_HOSTNAME": "app-eu.onetrust.com",
+        "TAP_ONETRUST_CLIENT_ID": "example-client",
+        "TAP_ONETRUST_CLIENT_SECRET": "example-secret-not-a-secret",
         "TARGET_POSTGRES_SQLALCHEMY_URL": pg.url(DATABASE),
     }
     env_file = copy_example(tmp_path / ".env", values, uncomment=True)
-    for plugin in ("tap-klaviyo", "tap-shopify", "target-postgres", "dbt-postgres"):
-        ok(meltano(env_file, "--environment=prod", "config", "list", plugin))
+    lists = [
+        command("--environment=prod", "config", "list", plugin)
+        for plugin in (
+            "tap-klaviyo",
+            "tap-shopify",
+            "tap-onetrust",
+            "target-postgres",
+            "dbt-postgres",
+        )
+    ]
     # --test=schema: the tap checks its settings, then writes its schemas, with no request.
-    for tap in ("tap-klaviyo", "tap-shopify"):
-        ok(meltano(env_file, "--environment=prod", "invoke", tap, "--test=schema"))
+    invokes = [
+        command("--environment=prod", "invoke", tap, "--test=schema")
+        for tap in ("tap-klaviyo", "tap-shopify", "tap-onetrust")
+    ]
+    for ran in meltano(env_file, *lists, *invokes):
+        ok(ran)
 
 
 @pytest.mark.slow
@@ -197,8 +234,8 @@ def test_config_test_names_the_wrong_setting(
     env_file = copy_example(
         tmp_path / ".env", {**required, "TAP_KLAVIYO_API_URL": "a.klaviyo.com/api"}
     )
-    done = meltano(env_file, "--environment=prod", "config", "test", "tap-klaviyo")
-    output = done.stdout + done.stderr
+    (done,) = meltano(env_file, command("--environment=prod", "config", "test", "tap-klaviyo"))
+    output = done.output
     assert done.returncode == 1, output[-3000:]
     # Meltano shows the tap's last line only: it must say which setting, and what it expects.
     shown = output[output.index("Plugin configuration is invalid") :]

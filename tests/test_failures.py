@@ -6,8 +6,6 @@ import socket
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from devstack.testing import Project
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
 
@@ -43,13 +41,6 @@ def test_a_429_storm_and_5xx_bursts_end_in_a_complete_load(project: Project) -> 
     assert sorted(project.ids("profiles")) == sorted(p["id"] for p in control.truth("profile"))
 
 
-@pytest.fixture
-def loaded(project: Project) -> Project:
-    """A project after one good run: there is state to keep intact."""
-    assert project.run().returncode == 0
-    return project
-
-
 def bookmark_values(state: Any, path: str = "") -> dict[str, Any]:
     """Every leaf of a state, by path (an empty entry and a missing one mean the same)."""
     if isinstance(state, dict):
@@ -79,38 +70,40 @@ def assert_failed_and_state_kept(project: Project, result_code: int, before: dic
     assert not changed, changed
 
 
-def test_a_wrong_key(loaded: Project, tmp_path: Path) -> None:
-    before = loaded.state()
+def test_a_wrong_key(loaded_project: Project, tmp_path: Path) -> None:
+    before = loaded_project.state()
     with KlaviyoSandbox(
         seed=12, profiles=300, events=2_500, api_keys={"pk_the_only_valid_key"}
     ) as strict:
-        result = loaded.run(TAPWORKS_KLAVIYO_URL=strict.api_url)
+        result = loaded_project.run(TAPWORKS_KLAVIYO_URL=strict.api_url)
     assert "401" in cause_line(result.output, "Check api_key")
-    assert_failed_and_state_kept(loaded, result.returncode, before)
+    assert_failed_and_state_kept(loaded_project, result.returncode, before)
 
 
-def test_an_unreachable_api(loaded: Project) -> None:
-    before = loaded.state()
-    result = loaded.run(
+def test_an_unreachable_api(loaded_project: Project) -> None:
+    before = loaded_project.state()
+    result = loaded_project.run(
         TAP_KLAVIYO_API_URL=f"http://127.0.0.1:{closed_port()}/api", TAP_KLAVIYO_MAX_RETRIES="2"
     )
     cause_line(result.output, "giving up", "ConnectionError")
-    assert_failed_and_state_kept(loaded, result.returncode, before)
+    assert_failed_and_state_kept(loaded_project, result.returncode, before)
 
 
-def test_an_unreachable_database(loaded: Project) -> None:
-    before = loaded.state()
-    result = loaded.run(
+def test_an_unreachable_database(loaded_project: Project) -> None:
+    before = loaded_project.state()
+    result = loaded_project.run(
         TARGET_POSTGRES_SQLALCHEMY_URL="postgresql+psycopg://postgres@/nowhere?host=/nonexistent/socket/dir"
     )
     cause_line(result.output, "target-postgres", "/nonexistent/socket/dir")
-    assert_failed_and_state_kept(loaded, result.returncode, before)
+    assert_failed_and_state_kept(loaded_project, result.returncode, before)
 
 
-def test_a_malformed_env_file_value(loaded: Project, tmp_path: Path) -> None:
-    before = loaded.state()
+def test_a_malformed_env_file_value(loaded_project: Project, tmp_path: Path) -> None:
+    before = loaded_project.state()
     env_file = tmp_path / ".env"
     env_file.write_text("TAP_KLAVIYO_START_DATE=the first of May\n")
-    result = loaded.meltano("--env-file", str(env_file), "run", "tap-klaviyo", "target-postgres")
+    result = loaded_project.meltano(
+        "--env-file", str(env_file), "run", "tap-klaviyo", "target-postgres"
+    )
     cause_line(result.output, "start_date", "the first of May", "ISO 8601")
-    assert_failed_and_state_kept(loaded, result.returncode, before)
+    assert_failed_and_state_kept(loaded_project, result.returncode, before)

@@ -122,12 +122,11 @@ def reconcile_plugin(project: Project) -> dict[str, Any]:
     return extras
 
 
-def test_the_reconcile_job_reads_only_events_into_tap_klaviyo(project: Project) -> None:
+def test_the_reconcile_job_reads_only_events_into_tap_klaviyo(loaded_project: Project) -> None:
+    project = loaded_project  # loaded and built
     assert reconcile_plugin(project) == {"_select": "['events.*']", "_load_schema": "'tap_klaviyo'"}
-    first = project.meltano("run", "klaviyo-to-postgres")
-    assert first.returncode == 0, first.output[-4000:]
     control = project.sandbox.control
-    seen = control.requests()[-1]["seq"]
+    seen = max((r["seq"] for r in control.requests()), default=0)
     new_events = control.create("event", count=5)
     control.update("profile", count=3)
 

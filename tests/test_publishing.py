@@ -23,6 +23,7 @@ import yaml
 from devstack import postgres
 from devstack.publish import definitions, hub
 from devstack.publish.catalog import PLUGINS
+from devstack.testing import clean_env
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,11 +225,7 @@ def test_a_new_project_adds_and_runs_our_plugins_from_our_hub(
 def run_new_project(
     project: Path, hub_url: str, index_url: str, sandbox: KlaviyoSandbox, pg: postgres.Embedded
 ) -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TAP_", "TARGET_", "MELTANO_", "TAPWORKS_", "UV_", "PIP_"))
-    }
+    env = clean_env("TAPWORKS_", "UV_", "PIP_")
     env.update(
         {
             "MELTANO_HUB_URL": hub_url,

@@ -4,13 +4,12 @@ setting names: Meltano maps them through the plugin definitions, the taps accept
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from devstack.testing import MELTANO
+from devstack.testing import MELTANO, clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_another_variants_setting_name_sets_ours(
     tmp_path: Path, plugin: str, variable: str, setting: str
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))}
+    env = clean_env()
     env["MELTANO_DATABASE_URI"] = f"sqlite:///{tmp_path / 'meltano.db'}"
     env[variable] = "value-from-the-other-name"
     done = subprocess.run(

@@ -15,8 +15,8 @@ def profile_filters(project: Project) -> list[str]:
     ]
 
 
-def test_state_set_to_an_earlier_bookmark_rereads_from_there(project: Project) -> None:
-    assert project.run().returncode == 0
+def test_state_set_to_an_earlier_bookmark_rereads_from_there(loaded_project: Project) -> None:
+    project = loaded_project  # after a good run
     state = project.state()
     state["singer_state"]["bookmarks"]["profiles"]["replication_key_value"] = (
         "2025-06-01T00:00:00+00:00"
@@ -36,8 +36,8 @@ def test_state_set_to_an_earlier_bookmark_rereads_from_there(project: Project) -
     assert reread > 0
 
 
-def test_state_clear_rereads_everything(project: Project) -> None:
-    assert project.run().returncode == 0
+def test_state_clear_rereads_everything(loaded_project: Project) -> None:
+    project = loaded_project  # after a good run
     done = project.meltano("state", "clear", "--force", STATE_ID)
     assert done.returncode == 0, done.output[-2000:]
     assert project.meltano("state", "list").output.count(STATE_ID) == 0
@@ -48,8 +48,8 @@ def test_state_clear_rereads_everything(project: Project) -> None:
     )  # start_date - 1 s
 
 
-def test_full_refresh_ignores_state_and_leaves_a_new_bookmark(project: Project) -> None:
-    assert project.run().returncode == 0
+def test_full_refresh_ignores_state_and_leaves_a_new_bookmark(loaded_project: Project) -> None:
+    project = loaded_project  # after a good run
     project.sandbox.control.clear_requests()
     refreshed = project.run("--full-refresh")
     assert refreshed.returncode == 0, refreshed.output[-2000:]

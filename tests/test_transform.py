@@ -58,15 +58,17 @@ def numbers_from_the_marts(project: Project) -> dict[str, Counter[str]]:
     }
 
 
-def test_the_marts_give_the_numbers_the_source_gives(project: Project) -> None:
-    load_and_build(project)
-    expected = numbers_from_the_sandbox(project)
+def test_the_marts_give_the_numbers_the_source_gives(built_project: Project) -> None:
+    # built_project ran load_and_build on a fresh pipeline (and asserted what it asserts)
+    expected = numbers_from_the_sandbox(built_project)
     assert sum(expected["sends_per_campaign"].values()) > 0
-    assert numbers_from_the_marts(project) == expected
+    assert numbers_from_the_marts(built_project) == expected
 
 
-def test_a_second_run_after_changes_updates_the_marts_incrementally(project: Project) -> None:
-    load_and_build(project)
+def test_a_second_run_after_changes_updates_the_marts_incrementally(
+    loaded_project: Project,
+) -> None:
+    project = loaded_project  # after load_and_build
     control = project.sandbox.control
     control.create("event", count=40)
     control.add_late_events(count=5, age_seconds=1_200)  # inside the 60-minute lookbacks
@@ -81,8 +83,8 @@ def test_a_second_run_after_changes_updates_the_marts_incrementally(project: Pro
     assert facts[0] == facts[1] == len(control.truth("event"))
 
 
-def test_a_broken_row_fails_the_job_naming_the_problem(project: Project) -> None:
-    load_and_build(project)
+def test_a_broken_row_fails_the_job_naming_the_problem(loaded_project: Project) -> None:
+    project = loaded_project  # after load_and_build
     project.query(
         "insert into tap_klaviyo.events (id, datetime, metric_id, profile_id, event_properties, _sdc_batched_at) "
         "select 'BROKEN-1', now(), 'M_NO_SUCH_METRIC', profile_id, '{}'::jsonb, now() "
@@ -98,8 +100,8 @@ def test_a_broken_row_fails_the_job_naming_the_problem(project: Project) -> None
     assert failing, job.output[-4000:]
 
 
-def test_docs_generate_and_the_pipeline_runs_model(project: Project) -> None:
-    load_and_build(project)
+def test_docs_generate_and_the_pipeline_runs_model(built_project: Project) -> None:
+    project = built_project  # after load_and_build; docs generate only reads the database
     runs = project.query(f"select pipeline, status from {MARTS}.pipeline_runs")
     assert ("tap-klaviyo-to-target-postgres", "SUCCESS") in runs or (
         "tap-klaviyo-to-target-postgres",
