@@ -46,6 +46,10 @@ CUSTOMERS = """
            sum(messages_received), sum(opens)
     from analytics_marts.customers group by 1, 2 order by 1 desc, 2 desc
 """
+DSAR_SLA = """
+    select sla_status, count(*), round(avg(days_open), 1), round(avg(days_to_complete), 1)
+    from analytics_marts.fct_onetrust_dsar_requests group by 1 order by 1
+"""
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Lines of the job's log worth showing: problems, and dbt's summary.
 SHOWN = ("[error", "[warning", "Done. PASS=", "WARN ", "Nothing to do")
@@ -98,6 +102,8 @@ def run(root: Path, values: dict[str, str]) -> int:
             print(row_counts(values.get("TAPWORKS_PG_HOST"), schema))
     print("\n== analytics_marts.customers: people by source, orders next to email engagement")
     print(customers_summary(values.get("TAPWORKS_PG_HOST")))
+    print("\n== analytics_marts.fct_onetrust_dsar_requests: DSAR requests by deadline status")
+    print(dsar_summary(values.get("TAPWORKS_PG_HOST")))
     print("\n== meltano state list", flush=True)
     print(meltano(root, "state", "list", capture=True).stdout.strip())
     for state_id in STATE_IDS:
@@ -139,6 +145,16 @@ def customers_summary(socket_dir: str | None) -> str:
             f"{'yes' if klaviyo else 'no':<11} {'yes' if shopify else 'no':<11} {people:>6,}"
             f"  {orders:>6,}  {revenue:>10,.2f}  {messages:>8,}  {opens:>5,}"
         )
+    return "\n".join(lines)
+
+
+def dsar_summary(socket_dir: str | None) -> str:
+    with _connect(socket_dir) as connection:
+        rows = connection.execute(DSAR_SLA).fetchall()
+    lines = ["sla status         requests  avg days open  avg days to complete"]
+    for status, count, days_open, to_complete in rows:
+        done = "-" if to_complete is None else f"{to_complete:.1f}"
+        lines.append(f"{status:<18} {count:>8,}  {days_open:>13.1f}  {done:>20}")
     return "\n".join(lines)
 
 
