@@ -137,12 +137,3 @@ def loaded_shop_project(built_shop_project: Project) -> Iterator[Project]:
     with klaviyo_sandbox() as sandbox, shopify_sandbox() as shop:
         database = new_database(pg, template=built_shop_project.database)
         yield Project(ROOT, pg, sandbox, database, shopify=shop)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``./run tests``), every project test runs on one worker: they share
-    the project's Meltano install and the session's loaded projects."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.path).parents:
-            item.add_marker(pytest.mark.xdist_group("project"))
