@@ -157,11 +157,6 @@ class CollectionPointsStream(OneTrustStream):
     max_page_size = 100
 
 
-def declared(stream: type[OneTrustStream], attribute: str) -> Any:
-    """A stream class's declaration (singer-sdk types these as instance attributes)."""
-    return getattr(stream, attribute)
-
-
 STREAMS: tuple[type[OneTrustStream], ...] = (
     DsarRequestsStream,
     DsarSubtasksStream,
