@@ -18,6 +18,7 @@ from typing import Any
 from tap_klaviyo.client import KlaviyoStream
 from tap_klaviyo.jsonapi import relation_column
 from tap_klaviyo.streams import STREAMS, declared
+from tapkit.openapi import OpenApiSchemas, write_schemas
 
 OUT = Path(__file__).resolve().parents[1] / "tap_klaviyo" / "schemas"
 SOURCES = {
@@ -61,67 +62,10 @@ EXTRA = {
 }
 
 
-class Converter:
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.spec = spec
-        self.schemas = spec["components"]["schemas"]
-
-    def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in node:
-            node = self.schemas[node["$ref"].rsplit("/", 1)[-1]]
-        if "allOf" in node:
-            merged: dict[str, Any] = {"properties": {}}
-            for part in node["allOf"]:
-                part = self.resolve(part)
-                for key, value in part.items():
-                    if key == "properties":
-                        for name, schema in value.items():
-                            merged["properties"][name] = self.merge(
-                                merged["properties"].get(name), schema
-                            )
-                    else:
-                        merged.setdefault(key, value)
-            return merged
-        return node
-
-    def merge(self, old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-        if old is None:
-            return new
-        return {"allOf": [old, new]}
-
+class Converter(OpenApiSchemas):
     def item_schema(self, path: str) -> dict[str, Any]:
-        response = self.spec["paths"][path]["get"]["responses"]["200"]["content"][
-            "application/vnd.api+json"
-        ]["schema"]
-        document = self.resolve(response)
+        document = self.response("get", path)
         return self.resolve(document["properties"]["data"]["items"])
-
-    def column(self, node: dict[str, Any]) -> dict[str, Any]:
-        """A top-level column: typed and nullable; objects and object arrays kept whole."""
-        node = self.resolve(node)
-        alternatives = node.get("oneOf") or node.get("anyOf")
-        if alternatives:
-            kinds = {self.resolve(a).get("type", "object") for a in alternatives}
-            if kinds <= {"string", "number", "integer", "boolean"}:
-                return {"type": [*sorted(kinds), "null"]}
-            return {"type": ["object", "null"]}
-        kind = node.get("type", "object" if "properties" in node else None)
-        if kind == "object":
-            return {"type": ["object", "null"]}
-        if kind == "array":
-            items = self.resolve(node.get("items", {}))
-            item_kind = items.get("type", "object")
-            if item_kind in ("string", "number", "integer", "boolean") and not (
-                items.get("oneOf") or items.get("anyOf")
-            ):
-                return {"type": ["array", "null"], "items": {"type": [item_kind, "null"]}}
-            return {"type": ["array", "null"]}  # elements kept whole, as free-form JSON
-        if kind is None:
-            return {}
-        column: dict[str, Any] = {"type": [kind, "null"]}
-        if node.get("format") == "date-time":
-            column["format"] = "date-time"
-        return column
 
     def stream_schema(self, stream: type[KlaviyoStream], path: str) -> dict[str, Any]:
         name = declared(stream, "name")
@@ -184,26 +128,15 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="fail if a committed schema differs")
     args = parser.parse_args()
     converter = Converter(load_spec(args.spec))
-    stale = []
+    schemas = {}
     for stream in STREAMS:
         name = declared(stream, "name")
         if name in MEMBERS:
             key, path = MEMBERS[name]
-            schema = converter.members_schema(key, path)
+            schemas[name] = converter.members_schema(key, path)
         else:
-            schema = converter.stream_schema(stream, SOURCES[name])
-        target = OUT / f"{name}.json"
-        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-        if args.check:
-            if not target.exists() or target.read_text() != text:
-                stale.append(target.name)
-            continue
-        target.write_text(text)
-        print(f"{target.relative_to(OUT.parents[1])}: {len(schema['properties'])} properties")
-    if stale:
-        raise SystemExit(
-            f"schemas out of date: {', '.join(stale)}; run scripts/generate_schemas.py"
-        )
+            schemas[name] = converter.stream_schema(stream, SOURCES[name])
+    write_schemas(OUT, schemas, check=args.check)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,12 @@ Consent instants come without a zone (``2024-01-01T00:00:00.000``, UTC): they st
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tapkit.openapi import OpenApiSchemas, write_schemas
 
 OUT = Path(__file__).resolve().parents[1] / "tap_onetrust" / "schemas"
 #: stream -> (spec file stem, method, path): the list operation whose records it emits.
@@ -63,61 +64,14 @@ REQUIRED = {
 }
 
 
-class Converter:
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.spec = spec
-        self.schemas = spec.get("components", {}).get("schemas", {})
-
-    def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in node:
-            node = self.schemas[node["$ref"].rsplit("/", 1)[-1]]
-        if "allOf" in node:
-            merged: dict[str, Any] = {"properties": {}}
-            for part in node["allOf"]:
-                resolved = self.resolve(part)
-                merged["properties"].update(resolved.get("properties", {}))
-                for key, value in resolved.items():
-                    merged.setdefault(key, value)
-            return merged
-        return node
-
-    def item_schema(self, method: str, path: str) -> dict[str, Any]:
-        """A record's schema: the items of a bare array or of a Spring page's ``content``."""
-        content = self.spec["paths"][path][method]["responses"]["200"]["content"]
-        document = self.resolve(next(iter(content.values()))["schema"])
-        if document.get("type") == "array":
-            return self.resolve(document["items"])
-        return self.resolve(self.resolve(document["properties"]["content"])["items"])
-
-    def column(self, node: dict[str, Any]) -> dict[str, Any]:
-        node = self.resolve(node)
-        kind = node.get("type", "object" if "properties" in node else None)
-        if kind == "object":
-            return {"type": ["object", "null"]}
-        if kind == "array":
-            items = self.resolve(node.get("items", {}))
-            item_kind = items.get("type", "object")
-            if item_kind in ("string", "number", "integer", "boolean"):
-                return {"type": ["array", "null"], "items": {"type": [item_kind, "null"]}}
-            return {"type": ["array", "null"]}
-        if kind is None:
-            return {}
-        column: dict[str, Any] = {"type": [kind, "null"]}
-        if node.get("format") == "date-time":
-            column["format"] = "date-time"
-        return column
-
-
 def stream_schema(spec_dir: Path, stream: str) -> dict[str, Any]:
     stem, method, path = SOURCES[stream]
-    converter = Converter(_load(spec_dir, stem))
-    item = converter.item_schema(method, path)
-    properties: dict[str, Any] = {}
-    for name, node in item.get("properties", {}).items():
-        column = converter.column(node)
-        if name in REQUIRED.get(stream, ()):
-            column["type"] = next(t for t in column["type"] if t != "null")
-        properties[name] = column
+    spec = OpenApiSchemas(_load(spec_dir, stem))
+    document = spec.response(method, path)
+    # A bare array of records, or a Spring page whose `content` holds them.
+    items = document if document.get("type") == "array" else document["properties"]["content"]
+    item = spec.resolve(spec.resolve(items)["items"])
+    properties = spec.columns(item, REQUIRED.get(stream, ()))
     properties.update(EXTRA.get(stream, {}))
     missing = set(REQUIRED.get(stream, ())) - set(properties)
     if missing:
@@ -146,17 +100,8 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="fail if a committed schema differs")
     args = parser.parse_args()
     spec_dir = args.spec_dir or _sandbox_excerpts()
-    stale = []
-    for stream in SOURCES:
-        target = OUT / f"{stream}.json"
-        text = json.dumps(stream_schema(spec_dir, stream), indent=2, ensure_ascii=False) + "\n"
-        if args.check:
-            if not target.exists() or target.read_text() != text:
-                stale.append(target.name)
-            continue
-        target.write_text(text)
-    if stale:
-        raise SystemExit(f"stale schemas (run the script): {', '.join(stale)}")
+    schemas = {stream: stream_schema(spec_dir, stream) for stream in SOURCES}
+    write_schemas(OUT, schemas, check=args.check)
 
 
 if __name__ == "__main__":

@@ -135,6 +135,11 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
         """Requests sharing a key share a budget: by default, the endpoint path template."""
         return self.path or self.name
 
+    def retry_wait(self, response: requests.Response) -> float | None:
+        """Seconds a 429 asks to wait: ``Retry-After`` by default; an API that says it in
+        another header (Pinterest's ``X-RateLimit-Reset``) overrides this."""
+        return retry_after_seconds(response)
+
     def observe_response(self, response: requests.Response) -> None:
         """Called with every answer, refused ones included: override to read limit headers
         into the throttle or to check what the API says about itself (e.g. its version)."""
@@ -260,7 +265,7 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
     def _throttled_wait(
         self, response: requests.Response, policy: RetryPolicy, throttled: int
     ) -> float:
-        wait = retry_after_seconds(response)
+        wait = self.retry_wait(response)
         if wait is None:
             wait = policy.backoff(throttled)
         if wait > policy.retry_after_cap:

@@ -82,6 +82,12 @@ class EngineStream(Stream):
         arrives as arguments, and what it shares with other windows must be thread-safe."""
         raise NotImplementedError
 
+    def fetcher(self, context: Context | None) -> Callable[[Request], Iterable[Page]]:
+        """``fetch`` for this run of the stream (or partition), called on the calling thread
+        before any request: a stream that must look something up once per run (Pinterest's
+        entity ids) does it here and passes it to its fetch as an argument."""
+        return partial(self.fetch, context=context)
+
     # -- settings -----------------------------------------------------------------------------
 
     def api_filter(self, has_bookmark: bool) -> ApiFilter | None:
@@ -182,7 +188,7 @@ class EngineStream(Stream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         inline = self.parent_stream_type is not None  # read per parent record: no overlap
-        fetch = partial(self.fetch, context=context)
+        fetch = self.fetcher(context)
         plan = self.plan(context)
         backfill = self._backfill_started(context, plan)
         try:
