@@ -13,50 +13,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from sandbox.core.excerpt import trim
 from sandbox.onetrust.operations import SERVED
 
 OUT_DIR = Path(__file__).resolve().parents[1] / "src" / "sandbox" / "onetrust" / "openapi"
-
-
-def referenced_schemas(node: Any, schemas: dict[str, Any], seen: set[str]) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and value.startswith("#/components/schemas/"):
-                name = value.rsplit("/", 1)[-1]
-                if name not in seen:
-                    seen.add(name)
-                    referenced_schemas(schemas[name], schemas, seen)
-            else:
-                referenced_schemas(value, schemas, seen)
-    elif isinstance(node, list):
-        for item in node:
-            referenced_schemas(item, schemas, seen)
-
-
-def trim(spec: dict[str, Any], operations: list[tuple[str, str]]) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    for method, path in operations:
-        operation = spec["paths"].get(path, {}).get(method)
-        if operation is None:
-            raise SystemExit(f"the spec has no {method.upper()} {path}")
-        paths.setdefault(path, {})[method] = operation
-    seen: set[str] = set()
-    schemas = spec["components"]["schemas"]
-    referenced_schemas(paths, schemas, seen)
-    return {
-        "openapi": spec["openapi"],
-        "info": spec["info"],
-        "servers": spec["servers"],
-        "paths": paths,
-        "components": {
-            "schemas": {name: schemas[name] for name in sorted(seen)},
-            "securitySchemes": spec["components"].get("securitySchemes", {}),
-        },
-    }
 
 
 def main() -> None:

@@ -3,10 +3,12 @@
     uv run python -m sandbox klaviyo --port 8765 --seed 7 --profiles 5000 --events 100000
     uv run python -m sandbox shopify --port 8766 --seed 7 --orders 2000
     uv run python -m sandbox onetrust --port 8767 --seed 7 --requests 500
+    uv run python -m sandbox pinterest --port 8768 --seed 7 --campaigns 40
 
 Prints the base URL on one line once it accepts requests: ``http://127.0.0.1:PORT/api`` for
 Klaviyo, the shop's root ``http://127.0.0.1:PORT`` for Shopify (``/admin/api/<version>/...``)
-and the tenant's root ``http://127.0.0.1:PORT`` for OneTrust.
+the tenant's root ``http://127.0.0.1:PORT`` for OneTrust and ``http://127.0.0.1:PORT/v5`` for
+Pinterest.
 """
 
 from __future__ import annotations
@@ -83,6 +85,23 @@ def onetrust_command(
         str(seed),
     ]
     command += ["--requests", str(requests)]
+    command += _common_flags(rate_limits, frozen_clock, latency_ms, latency_per_record_ms)
+    return command
+
+
+def pinterest_command(
+    port: int,
+    seed: int,
+    campaigns: int,
+    *,
+    rate_limits: bool = True,
+    frozen_clock: bool = False,
+    latency_ms: float = 0,
+    latency_per_record_ms: float = 0,
+) -> list[str]:
+    """The command line that starts the Pinterest Ads emulator in its own process."""
+    command = [sys.executable, "-m", "sandbox", "pinterest", "--port", str(port)]
+    command += ["--seed", str(seed), "--campaigns", str(campaigns)]
     command += _common_flags(rate_limits, frozen_clock, latency_ms, latency_per_record_ms)
     return command
 
@@ -195,18 +214,102 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="answer the Data Subjects V4 API as a tenant without it does (403)",
     )
+    _pinterest_parser(apis)
     return parser
+
+
+def _pinterest_parser(apis: Any) -> None:
+    pinterest = _api_parser(
+        apis,
+        "pinterest",
+        "the Pinterest Ads API v5 (ad accounts, campaigns, ad groups, ads, analytics)",
+        no_rate_limit="turn the per-category (and daily) limits off",
+    )
+    pinterest.add_argument("--campaigns", type=int, default=40, help="campaigns to generate")
+    pinterest.add_argument("--rate-scale", type=float, default=1.0, help="multiply every limit")
+    pinterest.add_argument(
+        "--daily-limit",
+        type=int,
+        metavar="N",
+        help="requests per token per day across categories (the Trial tier: 1000); default none",
+    )
+    pinterest.add_argument(
+        "--token",
+        action="extend",
+        nargs="+",
+        default=[],
+        help="accept only these bearer tokens besides issued ones (default: any pina_...)",
+    )
+    pinterest.add_argument(
+        "--client",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="ID:SECRET",
+        help="accept only these client credentials (repeatable); default: any non-empty pair",
+    )
+    pinterest.add_argument(
+        "--refresh-token",
+        action="extend",
+        nargs="+",
+        default=[],
+        help="accept only these refresh tokens besides issued ones (default: any pinr_...)",
+    )
+    pinterest.add_argument(
+        "--keep-rotated-refresh-tokens",
+        action="store_true",
+        help="a refresh token keeps working after its rotation (default: revoked)",
+    )
+    pinterest.add_argument("--access-token-ttl", type=int, default=2_592_000, metavar="SECONDS")
+    pinterest.add_argument("--refresh-token-ttl", type=int, default=60 * 86_400, metavar="SECONDS")
+    pinterest.add_argument(
+        "--restatement-days",
+        type=int,
+        default=7,
+        metavar="N",
+        help="a day's conversions keep growing for N days after it (default 7)",
+    )
+
+
+def _pinterest(args: argparse.Namespace) -> None:
+    from sandbox.pinterest.sandbox import PinterestSandbox
+
+    sandbox = PinterestSandbox(
+        seed=args.seed,
+        campaigns=args.campaigns,
+        now=args.now,
+        port=args.port,
+        tokens=args.token,
+        clients=_clients(args.client),
+        refresh_tokens=args.refresh_token,
+        revoke_rotated=not args.keep_rotated_refresh_tokens,
+        access_token_ttl=args.access_token_ttl,
+        refresh_token_ttl=args.refresh_token_ttl,
+        restatement_days=args.restatement_days,
+        rate_limits=not args.no_rate_limit,
+        rate_scale=args.rate_scale,
+        daily_limit=args.daily_limit,
+        frozen_clock=args.frozen_clock,
+        latency_ms=args.latency_ms,
+        latency_per_record_ms=args.latency_per_record_ms,
+    )
+    _serve(sandbox, sandbox.base_url)
+
+
+def _clients(pairs: list[str]) -> dict[str, str]:
+    clients = {}
+    for text in pairs:
+        client_id, sep, secret = text.partition(":")
+        if not sep or not client_id or not secret:
+            raise SystemExit(f"--client takes ID:SECRET, got {client_id or text!r}:...")
+        clients[client_id] = secret
+    return clients
 
 
 def _onetrust(args: argparse.Namespace) -> None:
     from sandbox.onetrust.sandbox import OneTrustSandbox
 
-    clients = {}
-    for text in args.client:
-        client_id, sep, secret = text.partition(":")
-        if not sep or not client_id or not secret:
-            raise SystemExit(f"--client takes ID:SECRET, got {client_id or text!r}:...")
-        clients[client_id] = secret
+    clients = _clients(args.client)
     sandbox = OneTrustSandbox(
         seed=args.seed,
         requests=args.requests,
@@ -264,6 +367,8 @@ def main(argv: list[str] | None = None) -> None:
         _shopify(args)
     elif args.api == "onetrust":
         _onetrust(args)
+    elif args.api == "pinterest":
+        _pinterest(args)
     elif args.api == "klaviyo":
         from sandbox.klaviyo.sandbox import KlaviyoSandbox
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -18,7 +19,7 @@ class SandboxControlError(RuntimeError):
 
 class SandboxControl:
     def __init__(self, base_url: str, timeout: float = 30.0) -> None:
-        self.base_url = base_url.rstrip("/").removesuffix("/api")
+        self.base_url = base_url.rstrip("/").removesuffix("/api").removesuffix("/v5")
         self.timeout = timeout
 
     def _call(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
@@ -46,9 +47,17 @@ class SandboxControl:
     def info(self) -> dict[str, Any]:
         return self._call("GET", "info")
 
-    def truth(self, kind: str) -> list[dict[str, Any]]:
-        """Every live record of a kind as the sandbox holds it (ids and timestamps)."""
-        return self._call("GET", f"truth/{kind}")["records"]
+    def truth(self, kind: str, **params: Any) -> list[dict[str, Any]]:
+        """Every live record of a kind as the sandbox holds it (ids and timestamps);
+        ``params`` go to the emulator's own truth (lists comma-separated), e.g. Pinterest's
+        ``truth("campaign_analytics", start="2026-11-01", end="2026-11-30")``."""
+        query = {
+            k: ",".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+            for k, v in params.items()
+            if v is not None
+        }
+        route = f"truth/{kind}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        return self._call("GET", route)["records"]
 
     # -- clock and data ---------------------------------------------------------------------
 
@@ -85,7 +94,8 @@ class SandboxControl:
         ]
 
     def expire_tokens(self) -> int:
-        """OneTrust: every OAuth token issued so far expires now; how many there were."""
+        """OneTrust, Pinterest: every OAuth access token issued so far expires now; how many
+        there were."""
         return int(self._call("POST", "tokens/expire")["expired"])
 
     # -- faults, limits, log ----------------------------------------------------------------

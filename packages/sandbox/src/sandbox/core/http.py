@@ -171,7 +171,8 @@ class SandboxServer:
             return json_response(200, self.emulator.info() | shared)
         if route == "mutations" and method == "POST":
             return json_response(200, self.emulator.mutate(request.json()))
-        if route.startswith("truth/") and method == "GET":
+        # A truth with parameters (a date range, say) is the emulator's own route.
+        if route.startswith("truth/") and method == "GET" and not request.query:
             kind = route.split("/", 1)[1]
             return json_response(200, {"type": kind, "records": self.emulator.truth(kind)})
         if route == "faults":

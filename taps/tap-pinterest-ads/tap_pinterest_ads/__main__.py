@@ -1,0 +1,3 @@
+from tap_pinterest_ads.tap import TapPinterestAds
+
+TapPinterestAds.cli()
