@@ -12,9 +12,11 @@ import itertools
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from devstack import postgres
 from devstack.testing import MELTANO, Project, clean_env
@@ -137,3 +139,18 @@ def loaded_shop_project(built_shop_project: Project) -> Iterator[Project]:
     with klaviyo_sandbox() as sandbox, shopify_sandbox() as shop:
         database = new_database(pg, template=built_shop_project.database)
         yield Project(ROOT, pg, sandbox, database, shopify=shop)
+
+
+class ProjectTestsTogether(LoadScopeScheduling):
+    """pytest-xdist's scheduling for ``./run tests``: the project tests (these, sharing the
+    project's Meltano install and the session's loaded projects) are one unit of work, so one
+    worker runs them all, in order, while the others take the package tests one by one. The
+    largest unit is sent first, so the project tests start at once."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "project" if nodeid.startswith("tests/") else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> ProjectTestsTogether:
+    return ProjectTestsTogether(config, log)
