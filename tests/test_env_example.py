@@ -26,7 +26,7 @@ EXAMPLE = ROOT / ".env.example"
 BATCH = ROOT / "tests" / "meltano_batch.py"
 DATABASE = "env_example"
 #: The plugins whose settings the example sets (dbt-postgres reads TARGET_POSTGRES_* too).
-PLUGINS = ("tap-klaviyo", "tap-shopify", "tap-onetrust", "target-postgres")
+PLUGINS = ("tap-klaviyo", "tap-shopify", "tap-onetrust", "tap-pinterest-ads", "target-postgres")
 LINE = re.compile(r"(?P<comment># ?)?(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)")
 
 
@@ -204,6 +204,9 @@ def test_each_commented_out_default_is_valid_when_uncommented(
         "TAP_ONETRUST_HOSTNAME": "app-eu.onetrust.com",
         "TAP_ONETRUST_CLIENT_ID": "example-client",
         "TAP_ONETRUST_CLIENT_SECRET": "example-secret-not-a-secret",
+        "TAP_PINTEREST_ADS_CLIENT_ID": "1234567",
+        "TAP_PINTEREST_ADS_CLIENT_SECRET": "example-secret-not-a-secret",
+        "TAP_PINTEREST_ADS_REFRESH_TOKEN": "pinr_example_not_a_secret",
         "TARGET_POSTGRES_SQLALCHEMY_URL": pg.url(DATABASE),
     }
     env_file = copy_example(tmp_path / ".env", values, uncomment=True)
@@ -213,6 +216,7 @@ def test_each_commented_out_default_is_valid_when_uncommented(
             "tap-klaviyo",
             "tap-shopify",
             "tap-onetrust",
+            "tap-pinterest-ads",
             "target-postgres",
             "dbt-postgres",
         )
@@ -220,7 +224,7 @@ def test_each_commented_out_default_is_valid_when_uncommented(
     # --test=schema: the tap checks its settings, then writes its schemas, with no request.
     invokes = [
         command("--environment=prod", "invoke", tap, "--test=schema")
-        for tap in ("tap-klaviyo", "tap-shopify", "tap-onetrust")
+        for tap in ("tap-klaviyo", "tap-shopify", "tap-onetrust", "tap-pinterest-ads")
     ]
     for ran in meltano(env_file, *lists, *invokes):
         ok(ran)

@@ -99,7 +99,8 @@ class AnalyticsStream(PinterestStream):
 
     def plan(self, context: Context | None) -> Plan:
         """From ``analytics_lookback_days`` before the bookmark, not before the API's floor,
-        to the API's today: days are the server's (its ``Date``), not this machine's."""
+        to the API's today (or ``end_date``): days are the server's (its ``Date``), not this
+        machine's."""
         plan = super().plan(context)
         today = self.lookup(context).today
         floor = today - timedelta(days=DAYS_BACK)
@@ -116,7 +117,10 @@ class AnalyticsStream(PinterestStream):
                     start.isoformat(),
                 )
             start = floor
-        return replace(plan, start=start, end=today + timedelta(days=1))
+        end = today + timedelta(days=1)
+        if self.config.get("end_date") and plan.end is not None:
+            end = min(end, plan.end)  # end_date (exclusive), as the engine read it
+        return replace(plan, start=start, end=end)
 
     def fetcher(self, context: Context | None) -> Callable[[Request], Iterable[Page]]:
         """Every window's fetch gets the account's entity ids, read once per run."""

@@ -85,6 +85,20 @@ def test_without_a_token_store_a_rotation_is_warned_about(run_tap: TapRunner) ->
     assert not [s for s in secrets(run_tap) if s in _output(run)]
 
 
+def test_without_a_token_store_the_next_run_is_refused_and_says_what_to_do(
+    run_tap: TapRunner,
+) -> None:
+    assert_ok(run_tap(streams=["ad_accounts"], refresh_token_file=None))
+    # the first run's refresh rotated the configured token, and Pinterest retired it
+    second = run_tap(streams=["ad_accounts"], refresh_token_file=None)
+    assert second.returncode != 0
+    assert "the refresh token in the setting refresh_token was revoked or has expired" in (
+        second.stderr
+    )
+    assert "Re-authorise the app and put the new refresh token in the setting" in second.stderr
+    assert not [s for s in secrets(run_tap) if s in _output(second)]
+
+
 def test_a_429_is_waited_out_as_x_ratelimit_reset_says(
     run_tap: TapRunner, sandbox: PinterestSandbox
 ) -> None:

@@ -88,8 +88,9 @@ def test_restated_analytics_replace_the_numbers_loaded_before(
     tmp_path: Path, make_runner: Any
 ) -> None:
     """Three days pass between the runs (the sandbox's clock, which its Date header and so
-    the tap's days follow); late conversions are attributed meanwhile."""
-    with PinterestSandbox(seed=6, campaigns=12, rate_limits=False) as sandbox:
+    the tap's days follow); late conversions are attributed meanwhile. The clock stands still
+    otherwise: today's numbers would grow between the run and the truth read after it."""
+    with PinterestSandbox(seed=6, campaigns=12, rate_limits=False, frozen_clock=True) as sandbox:
         run_tap = make_runner(sandbox, tmp_path)
         first = run_tap(streams=["ad_accounts", "campaign_analytics"])
         assert_ok(first)
@@ -172,6 +173,16 @@ def test_a_start_date_beyond_90_days_is_clamped_not_refused(
         min(r["query"]["start_date"][0] for r in answers)
         == (_today(sandbox) - timedelta(days=89)).isoformat()
     )
+
+
+def test_end_date_stops_analytics_before_it(run_tap: TapRunner, sandbox: PinterestSandbox) -> None:
+    end = _today(sandbox) - timedelta(days=10)
+    run = run_tap(streams=["ad_accounts", "campaign_analytics"], end_date=f"{end}T00:00:00Z")
+    assert_ok(run)
+    days = {r["date"] for r in run.records("campaign_analytics")}
+    assert days, "no analytics read: the test proves nothing"
+    assert max(days) == (end - timedelta(days=1)).isoformat()
+    assert max(r["query"]["end_date"][0] for r in _analytics(sandbox)) < end.isoformat()
 
 
 def _analytics(sandbox: PinterestSandbox) -> list[dict[str, Any]]:

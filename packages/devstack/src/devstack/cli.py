@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from devstack import demo, dotenv, postgres, sandboxes
-from sandbox.cli import klaviyo_command, onetrust_command, shopify_command
+from sandbox.cli import klaviyo_command, onetrust_command, pinterest_command, shopify_command
 
 #: The sandboxes' seed: the same data on every machine.
 SEED = 7
@@ -36,7 +36,13 @@ def keep_private(root: Path) -> None:
 
 
 def up(
-    root: Path, *, profiles: int, events: int, orders: int, requests: int = 500
+    root: Path,
+    *,
+    profiles: int,
+    events: int,
+    orders: int,
+    requests: int = 500,
+    campaigns: int = 40,
 ) -> dict[str, str]:
     """Start what is missing; record addresses in .env; return the values written."""
     state_dir = root / ".local"
@@ -75,7 +81,21 @@ def up(
         port("onetrust"),
         lambda free: onetrust_command(free, SEED, requests),
     )
-    for api, label in (("klaviyo", "Klaviyo"), ("shopify", "Shopify"), ("onetrust", "OneTrust")):
+    # Any pinr_ refresh token is accepted: the dev config's seed token, and the rotated one the
+    # tap keeps in its refresh_token_file (each refresh revokes the one before, as Pinterest's).
+    values["TAPWORKS_PINTEREST_URL"] = sandboxes.start(
+        state_dir,
+        "pinterest",
+        port("pinterest"),
+        lambda free: pinterest_command(free, SEED, campaigns),
+    )
+    labels = {
+        "klaviyo": "Klaviyo",
+        "shopify": "Shopify",
+        "onetrust": "OneTrust",
+        "pinterest": "Pinterest Ads",
+    }
+    for api, label in labels.items():
         url = values[f"TAPWORKS_{api.upper()}_URL"]
         print(f"sandbox: {label} at {url} (log: .local/sandbox-{api}.log)")
     dotenv.write_block(root / ".env", values)
@@ -95,7 +115,8 @@ COMMANDS = {
     "up": (
         "start the embedded Postgres and the sandboxes; record their addresses in .env",
         "Start what is not running yet: the embedded Postgres (unless TARGET_POSTGRES_HOST or "
-        "TARGET_POSTGRES_SQLALCHEMY_URL names a server) and the Klaviyo, Shopify and OneTrust sandboxes, "
+        "TARGET_POSTGRES_SQLALCHEMY_URL names a server) and the Klaviyo, Shopify, OneTrust and "
+        "Pinterest Ads sandboxes, "
         "then write their addresses in the devstack block of .env, which the dev environment "
         "reads; keep .meltano/ and .env private to their owner. Running it again keeps what "
         "runs.",
@@ -103,10 +124,11 @@ COMMANDS = {
     "demo": (
         "`up`, then every job end to end, with rows per table and the saved state",
         "`up`, then `meltano install` and the klaviyo-to-postgres, shopify-to-postgres, "
-        "onetrust-to-postgres and cross-source-marts jobs (each source's load and dbt build, then "
-        "the marts on Klaviyo and Shopify together); "
-        "prints each job's dbt summary, rows per table, the cross-source customers mart and "
-        "the saved state. Meltano's full log goes to .local/demo.log.",
+        "onetrust-to-postgres, pinterest-to-postgres, cross-source-marts and marketing-marts jobs "
+        "(each source's load and dbt build, then the marts on Klaviyo and Shopify together and "
+        "on Pinterest Ads and Shopify together); prints each job's dbt summary, rows per table, "
+        "the cross-source customers and marketing marts and the saved state. Meltano's full log "
+        "goes to .local/demo.log.",
     ),
     "down": (
         "stop the sandboxes and the embedded Postgres",
@@ -158,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--events", type=int, default=50_000, help="Klaviyo events")
         command.add_argument("--orders", type=int, default=500, help="Shopify orders")
         command.add_argument("--requests", type=int, default=500, help="OneTrust DSAR requests")
+        command.add_argument("--campaigns", type=int, default=40, help="Pinterest campaigns")
     add("down")
     add("status")
     add("psql")
@@ -189,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
             events=args.events,
             orders=args.orders,
             requests=args.requests,
+            campaigns=args.campaigns,
         )
     elif args.command == "down":
         down(root)
@@ -237,6 +261,7 @@ def main(argv: list[str] | None = None) -> None:
             events=args.events,
             orders=args.orders,
             requests=args.requests,
+            campaigns=args.campaigns,
         )
         sys.exit(demo.run(root, values))
 

@@ -1,6 +1,6 @@
-"""The jobs, end to end: install, load Klaviyo, Shopify and OneTrust (the sandboxes) into
-Postgres, each job building its own source's dbt models, then the cross-source marts; show what landed, the
-state saved and the customers mart."""
+"""The jobs, end to end: install, load Klaviyo, Shopify, OneTrust and Pinterest Ads (the
+sandboxes) into Postgres, each job building its own source's dbt models, then the cross-source
+marts; show what landed, the state saved, the customers and the marketing marts."""
 
 from __future__ import annotations
 
@@ -30,8 +30,18 @@ JOBS = (
         "tap_onetrust",
     ),
     (
+        "pinterest-to-postgres",
+        "tap-pinterest-ads target-postgres, dbt freshness, dbt build of the Pinterest Ads models",
+        "tap_pinterest_ads",
+    ),
+    (
         "cross-source-marts",
         "dbt freshness of both sources, dbt build of the customers mart and Meltano's runs",
+        None,
+    ),
+    (
+        "marketing-marts",
+        "dbt freshness of Pinterest Ads and Shopify, dbt build of the daily marketing mart",
         None,
     ),
 )
@@ -40,6 +50,7 @@ STATE_IDS = (
     "dev:tap-klaviyo-to-target-postgres",
     "dev:tap-shopify-to-target-postgres",
     "dev:tap-onetrust-to-target-postgres",
+    "dev:tap-pinterest-ads-to-target-postgres",
 )
 CUSTOMERS = """
     select is_in_klaviyo, is_in_shopify, count(*), sum(order_count), sum(lifetime_revenue),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 #: API -> default port (the environment's TAPWORKS_<API>_PORT overrides it).
-DEFAULT_PORTS = {"klaviyo": 8765, "shopify": 8767, "onetrust": 8768}
+DEFAULT_PORTS = {"klaviyo": 8765, "shopify": 8767, "onetrust": 8768, "pinterest": 8769}
 
 
 def free_port(preferred: int) -> int:

@@ -18,6 +18,7 @@ import psycopg
 from devstack import postgres
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
 from sandbox.onetrust.sandbox import OneTrustSandbox
+from sandbox.pinterest.sandbox import PinterestSandbox
 from sandbox.shopify.sandbox import ShopifySandbox
 
 MELTANO = str(Path(sys.executable).parent / "meltano")
@@ -54,6 +55,7 @@ class Project:
     extra_env: dict[str, str] = field(default_factory=dict)
     shopify: ShopifySandbox | None = None
     onetrust: OneTrustSandbox | None = None
+    pinterest: PinterestSandbox | None = None
 
     @property
     def data_url(self) -> str:
@@ -73,6 +75,8 @@ class Project:
                 "TAPWORKS_SHOPIFY_URL": self.shopify.base_url if self.shopify else "",
                 "TAPWORKS_ONETRUST_URL": self.onetrust.base_url if self.onetrust else "",
                 "TAP_ONETRUST_RATE_LIMIT_PERCENT": "0",
+                "TAPWORKS_PINTEREST_URL": self.pinterest.base_url if self.pinterest else "",
+                "TAP_PINTEREST_ADS_RATE_LIMIT_PERCENT": "0",
                 **self.extra_env,
                 **overrides,
             }

@@ -555,14 +555,36 @@ def _seconds(value: Any) -> float | None:
     return seconds if seconds > 0 else None
 
 
+#: RFC 6749 §5.2's error codes.
+OAUTH_ERRORS = frozenset(
+    (
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    )
+)
+
+
 def _oauth_error_code(response: requests.Response) -> str | None:
-    """RFC 6749 §5.2's ``error`` (``invalid_grant``, ...), when the endpoint sends one."""
+    """RFC 6749 §5.2's ``error`` (``invalid_grant``, ...), when the endpoint sends one: as
+    ``error``, or leading the ``message`` of an API's own error document (Pinterest's
+    ``{"code": 1, "message": "invalid_grant: ..."}``)."""
     try:
         body = response.json()
     except ValueError:
         return None
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, str) else None
+    if not isinstance(body, dict):
+        return None
+    error, message = body.get("error"), body.get("message")
+    if isinstance(error, str):
+        return error
+    if isinstance(message, str):
+        leading = message.split(":", 1)[0].strip()
+        return leading if leading in OAUTH_ERRORS else None
+    return None
 
 
 def _sha256(text: str) -> str:

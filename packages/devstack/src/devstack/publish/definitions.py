@@ -83,7 +83,8 @@ def _types(prop: dict[str, Any]) -> list[str]:
 
 
 def _secret(name: str, prop: dict[str, Any]) -> bool:
-    is_text = "string" in _types(prop)
+    # A setting naming where a secret is kept (refresh_token_file) is not one itself.
+    is_text = "string" in _types(prop) and not name.endswith(("_file", "_path", "_dir"))
     return bool(prop.get("secret")) or (is_text and any(word in name for word in SECRET_NAMES))
 
 
@@ -121,7 +122,8 @@ def hub_definition(plugin: Plugin, info: dict[str, Any], logo_url: str) -> dict[
         "namespace": plugin.namespace,
         "variant": plugin.variant,
         "label": plugin.label,
-        "description": info.get("description") or plugin.label,
+        # A docstring's line breaks and indentation are not part of the description.
+        "description": " ".join(str(info.get("description") or plugin.label).split()),
         "pip_url": plugin.distribution,
         "executable": info["name"],
         "repo": plugin.repo,
