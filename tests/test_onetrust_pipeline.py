@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import yaml
 
@@ -36,21 +35,10 @@ def onetrust_project(built_project: Project) -> Iterator[tuple[Project, str]]:
     onetrust-to-postgres` (the tap, the loader, freshness, `build --selector onetrust`), with
     the job's output. Read only."""
     with OneTrustSandbox(seed=7, requests=500, rate_limits=False) as onetrust:
-        project = copy_of(built_project, onetrust)
+        project = built_project.copy(f"onetrust_{next(_copies)}", onetrust=onetrust)
         job = project.meltano("run", "onetrust-to-postgres")
         assert job.returncode == 0, job.output[-4000:]
         yield project, job.output
-
-
-def copy_of(built_project: Project, onetrust: OneTrustSandbox) -> Project:
-    """A pipeline on a copy of `built_project`'s database, reading ``onetrust``."""
-    pg = built_project.pg
-    database = f"onetrust_{next(_copies)}"
-    with psycopg.connect(pg.url("postgres", driver="postgresql"), autocommit=True) as connection:
-        connection.execute(
-            f'create database "{database}" template "{built_project.database}"'.encode()
-        )
-    return Project(ROOT, pg, built_project.sandbox, database, onetrust=onetrust)
 
 
 def instant(text: str) -> datetime:
@@ -220,7 +208,7 @@ def test_ties_and_same_day_updates_reach_postgres_once_each(built_project: Proje
     updated the same day: the next `meltano run` (state from the first) loads all of them, and
     the raw table holds each request once, with the sandbox's `dateUpdated`."""
     with OneTrustSandbox(seed=9, requests=300, rate_limits=False) as onetrust:
-        project = copy_of(built_project, onetrust)
+        project = built_project.copy(f"onetrust_{next(_copies)}", onetrust=onetrust)
         steps = ("tap-onetrust", "target-postgres")
         first = project.meltano("run", *steps)
         assert first.returncode == 0, first.output[-4000:]

@@ -31,7 +31,8 @@ def test_default_rate_limits_give_no_429(run_tap: TapRunner, sandbox: KlaviyoSan
 
 
 def test_a_429_storm_is_waited_out(run_tap: TapRunner, sandbox: KlaviyoSandbox) -> None:
-    sandbox.control.inject_fault("429", seconds=3)
+    # By count, not seconds: a storm timed from now can end before a slow-starting tap asks.
+    sandbox.control.inject_fault("429", count=6, retry_after=1)
     run = run_tap(streams=SMALL)
     assert run.returncode == 0, run.stderr[-2000:]
     log = sandbox.control.requests()

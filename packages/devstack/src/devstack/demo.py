@@ -61,6 +61,11 @@ DSAR_SLA = """
     select sla_status, count(*), round(avg(days_open), 1), round(avg(days_to_complete), 1)
     from analytics_marts.fct_onetrust_dsar_requests group by 1 order by 1
 """
+MARKETING = """
+    select report_date, pinterest_spend, pinterest_clicks, shopify_order_count, shopify_revenue,
+           roas, currency
+    from analytics_marts.fct_marketing_daily order by report_date desc limit 7
+"""
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Lines of the job's log worth showing: problems, and dbt's summary.
 SHOWN = ("[error", "[warning", "Done. PASS=", "WARN ", "Nothing to do")
@@ -115,6 +120,10 @@ def run(root: Path, values: dict[str, str]) -> int:
     print(customers_summary(values.get("TAPWORKS_PG_HOST")))
     print("\n== analytics_marts.fct_onetrust_dsar_requests: DSAR requests by deadline status")
     print(dsar_summary(values.get("TAPWORKS_PG_HOST")))
+    print(
+        "\n== analytics_marts.fct_marketing_daily: Pinterest spend next to Shopify revenue, last 7 days"
+    )
+    print(marketing_summary(values.get("TAPWORKS_PG_HOST")))
     print("\n== meltano state list", flush=True)
     print(meltano(root, "state", "list", capture=True).stdout.strip())
     for state_id in STATE_IDS:
@@ -166,6 +175,19 @@ def dsar_summary(socket_dir: str | None) -> str:
     for status, count, days_open, to_complete in rows:
         done = "-" if to_complete is None else f"{to_complete:.1f}"
         lines.append(f"{status:<18} {count:>8,}  {days_open:>13.1f}  {done:>20}")
+    return "\n".join(lines)
+
+
+def marketing_summary(socket_dir: str | None) -> str:
+    with _connect(socket_dir) as connection:
+        rows = connection.execute(MARKETING).fetchall()
+    lines = ["day         spend     clicks  orders  revenue     ROAS"]
+    for day, spend, clicks, orders, revenue, roas, currency in rows:
+        shown = "-" if roas is None else f"{roas:.2f}"
+        lines.append(
+            f"{day}  {spend:>8,.2f}  {clicks:>6,}  {orders:>6,}  {revenue:>10,.2f}  {shown:>5}"
+            f"  {currency}"
+        )
     return "\n".join(lines)
 
 

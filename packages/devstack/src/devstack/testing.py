@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,13 @@ class Project:
     shopify: ShopifySandbox | None = None
     onetrust: OneTrustSandbox | None = None
     pinterest: PinterestSandbox | None = None
+
+    def copy(self, database: str, **sandboxes: Any) -> Project:
+        """A pipeline of its own on a copy of this one's database (which nobody may be using
+        meanwhile), on the same sandboxes but those given (``onetrust=...``)."""
+        with psycopg.connect(self.pg.url("postgres", driver="postgresql"), autocommit=True) as db:
+            db.execute(f'create database "{database}" template "{self.database}"'.encode())
+        return replace(self, database=database, **sandboxes)
 
     @property
     def data_url(self) -> str:
