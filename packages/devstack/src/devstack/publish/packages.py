@@ -15,6 +15,7 @@ PACKAGE_DIRS = (
     "taps/tap-klaviyo",
     "taps/tap-shopify",
     "taps/tap-onetrust",
+    "taps/tap-pinterest-ads",
     "targets/target-postgres",
 )
 
