@@ -111,8 +111,10 @@ class AnalyticsStream(PinterestStream):
         if start is None or start < floor:
             if start is not None:
                 self.logger.warning(
-                    "%s: Pinterest's analytics reach back 90 days; reading from %s, not %s",
+                    "%s of ad account %s: Pinterest's analytics reach back 90 days; reading "
+                    "from %s, not %s",
                     self.name,
+                    (context or {}).get("ad_account_id"),
                     floor.isoformat(),
                     start.isoformat(),
                 )
