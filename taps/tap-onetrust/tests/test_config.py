@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tapkit.testing import refused_config
 
 CASES: dict[str, tuple[dict[str, object], str]] = {
     "no host": ({"hostname": None, "base_url": None}, "hostname"),
@@ -30,15 +29,6 @@ def test_a_bad_setting_is_named(case: str, tmp_path: Path) -> None:
         "start_date": "2025-01-01T00:00:00Z",
         **overrides,
     }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps({k: v for k, v in config.items() if v is not None}))
-    done = subprocess.run(
-        [sys.executable, "-m", "tap_onetrust", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 1
-    error = done.stderr.strip().splitlines()[-1]
+    error, stderr = refused_config("tap_onetrust", config, tmp_path)
     assert setting in error
-    assert "secret-value-123" not in done.stderr
+    assert "secret-value-123" not in stderr

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tapkit.testing import refused_config
 
 CASES: dict[str, tuple[dict[str, object], str]] = {
     "no refresh token": ({"refresh_token": None}, "refresh_token"),
@@ -30,16 +29,7 @@ def test_a_bad_setting_is_named(case: str, tmp_path: Path) -> None:
         "refresh_token": "pinr_refresh-value-456",
         **overrides,
     }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps({k: v for k, v in config.items() if v is not None}))
-    done = subprocess.run(
-        [sys.executable, "-m", "tap_pinterest_ads", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 1
-    error = done.stderr.strip().splitlines()[-1]
-    assert setting in error, done.stderr[-2000:]
-    assert "secret-value-123" not in done.stderr
-    assert "pinr_refresh-value-456" not in done.stderr
+    error, stderr = refused_config("tap_pinterest_ads", config, tmp_path)
+    assert setting in error, stderr[-2000:]
+    assert "secret-value-123" not in stderr
+    assert "pinr_refresh-value-456" not in stderr

@@ -132,6 +132,21 @@ def upserted(runs: list[Run], stream: str, key: tuple[str, ...]) -> dict[Any, di
     return rows
 
 
+def refused_config(module: str, config: dict[str, object], workdir: Path) -> tuple[str, str]:
+    """Run ``python -m <module> --config`` on ``config`` (``None`` values left out), which must
+    refuse it with exit code 1; its last stderr line (what Meltano shows) and whole stderr."""
+    path = workdir / "config.json"
+    path.write_text(json.dumps({k: v for k, v in config.items() if v is not None}))
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--config", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    return done.stderr.strip().splitlines()[-1], done.stderr
+
+
 def parse(stdout: str) -> list[Message]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
