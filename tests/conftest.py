@@ -8,7 +8,9 @@ history). A test that only reads may use the built ones themselves; none may cha
 
 from __future__ import annotations
 
+import fcntl
 import itertools
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,7 +72,20 @@ def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[postgres.Embedded]:
 
 @pytest.fixture(scope="session")
 def installed(pg: postgres.Embedded) -> None:
-    """`meltano install` once per session (plugin venvs land in this project's .meltano/)."""
+    """`meltano install` once per session (plugin venvs land in this project's .meltano/):
+    under pytest-xdist once per run, by whichever worker asks first, the others waiting."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    (ROOT / ".meltano").mkdir(exist_ok=True)
+    with (ROOT / ".meltano" / "tests-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = ROOT / ".meltano" / "tests-installed-by"
+        if not (run_id and marker.exists() and marker.read_text() == run_id):
+            meltano_install(pg)
+            marker.write_text(run_id or "")
+
+
+def meltano_install(pg: postgres.Embedded) -> None:
+    """`meltano install` into this project (its system database on ``pg``)."""
     env = clean_env()
     env["TAPWORKS_PG_HOST"] = str(pg.socket_dir)
     postgres.create_databases(pg, ("install_check",))
@@ -141,14 +156,27 @@ def loaded_shop_project(built_shop_project: Project) -> Iterator[Project]:
         yield Project(ROOT, pg, sandbox, database, shopify=shop)
 
 
+#: Project tests that use no Meltano command in this project, no dbt and no loaded project
+#: (plugins' executables, a project of their own, files): any worker may run them.
+ON_ANY_WORKER = (
+    "tests/test_bench.py",
+    "tests/test_dbt_docs.py",
+    "tests/test_loaders.py",
+    "tests/test_publishing.py",
+    "tests/test_target_recovery.py",
+)
+
+
 class ProjectTestsTogether(LoadScopeScheduling):
     """pytest-xdist's scheduling for ``./run tests``: the project tests (these, sharing the
-    project's Meltano install and the session's loaded projects) are one unit of work, so one
-    worker runs them all, in order, while the others take the package tests one by one. The
-    largest unit is sent first, so the project tests start at once."""
+    project's .meltano/run files, dbt's target folders and the session's loaded projects) are
+    one unit of work, so one worker runs them all, in order, while the others take the
+    package tests (and ON_ANY_WORKER) one by one. The largest unit is sent first, so the
+    project tests start at once."""
 
     def _split_scope(self, nodeid: str) -> str:
-        return "project" if nodeid.startswith("tests/") else nodeid
+        together = nodeid.startswith("tests/") and not nodeid.startswith(ON_ANY_WORKER)
+        return "project" if together else nodeid
 
 
 @pytest.hookimpl(optionalhook=True)
