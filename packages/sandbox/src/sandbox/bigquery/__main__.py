@@ -1,0 +1,3 @@
+from sandbox.bigquery.emulator import main
+
+main()

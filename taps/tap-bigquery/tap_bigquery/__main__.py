@@ -1,0 +1,3 @@
+from tap_bigquery.tap import TapBigQuery
+
+TapBigQuery.cli()

@@ -1,0 +1,1 @@
+"""Singer target for a raw lake: partitioned Parquet or JSONL.gz, manifests, provenance."""

@@ -1,0 +1,3 @@
+from target_lake.target import TargetLake
+
+TargetLake.cli()
