@@ -26,7 +26,14 @@ EXAMPLE = ROOT / ".env.example"
 BATCH = ROOT / "tests" / "meltano_batch.py"
 DATABASE = "env_example"
 #: The plugins whose settings the example sets (dbt-postgres reads TARGET_POSTGRES_* too).
-PLUGINS = ("tap-klaviyo", "tap-shopify", "tap-onetrust", "tap-pinterest-ads", "target-postgres")
+PLUGINS = (
+    "tap-klaviyo",
+    "tap-shopify",
+    "tap-onetrust",
+    "tap-pinterest-ads",
+    "tap-bigquery",
+    "target-postgres",
+)
 LINE = re.compile(r"(?P<comment># ?)?(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)")
 
 
@@ -207,6 +214,7 @@ def test_each_commented_out_default_is_valid_when_uncommented(
         "TAP_PINTEREST_ADS_CLIENT_ID": "1234567",
         "TAP_PINTEREST_ADS_CLIENT_SECRET": "example-secret-not-a-secret",
         "TAP_PINTEREST_ADS_REFRESH_TOKEN": "pinr_example_not_a_secret",
+        "TAP_BIGQUERY_PROJECT_ID": "example-project",
         "TARGET_POSTGRES_SQLALCHEMY_URL": pg.url(DATABASE),
     }
     env_file = copy_example(tmp_path / ".env", values, uncomment=True)
@@ -217,6 +225,7 @@ def test_each_commented_out_default_is_valid_when_uncommented(
             "tap-shopify",
             "tap-onetrust",
             "tap-pinterest-ads",
+            "tap-bigquery",
             "target-postgres",
             "dbt-postgres",
         )

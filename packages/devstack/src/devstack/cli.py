@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 from devstack import demo, dotenv, postgres, sandboxes
-from sandbox.cli import klaviyo_command, onetrust_command, pinterest_command, shopify_command
+from sandbox.cli import (
+    bigquery_command,
+    klaviyo_command,
+    onetrust_command,
+    pinterest_command,
+    shopify_command,
+)
 
 #: The sandboxes' seed: the same data on every machine.
 SEED = 7
@@ -89,11 +95,20 @@ def up(
         port("pinterest"),
         lambda free: pinterest_command(free, SEED, campaigns),
     )
+    # A warehouse next to the APIs: the BigQuery emulator with the demo dataset (its first
+    # start installs the emulator's own venv, about 500 MB, under .local/bqemulator-venv/).
+    values["TAPWORKS_BIGQUERY_URL"] = sandboxes.start(
+        state_dir,
+        "bigquery",
+        port("bigquery"),
+        lambda free: bigquery_command(free, state_dir / "bigquery", orders * 4, events // 2),
+    )
     labels = {
         "klaviyo": "Klaviyo",
         "shopify": "Shopify",
         "onetrust": "OneTrust",
         "pinterest": "Pinterest Ads",
+        "bigquery": "BigQuery (emulator)",
     }
     for api, label in labels.items():
         url = values[f"TAPWORKS_{api.upper()}_URL"]
@@ -115,8 +130,8 @@ COMMANDS = {
     "up": (
         "start the embedded Postgres and the sandboxes; record their addresses in .env",
         "Start what is not running yet: the embedded Postgres (unless TARGET_POSTGRES_HOST or "
-        "TARGET_POSTGRES_SQLALCHEMY_URL names a server) and the Klaviyo, Shopify, OneTrust and "
-        "Pinterest Ads sandboxes, "
+        "TARGET_POSTGRES_SQLALCHEMY_URL names a server), the Klaviyo, Shopify, OneTrust and "
+        "Pinterest Ads sandboxes and the BigQuery emulator with its demo dataset, "
         "then write their addresses in the devstack block of .env, which the dev environment "
         "reads; keep .meltano/ and .env private to their owner. Running it again keeps what "
         "runs.",
@@ -124,7 +139,8 @@ COMMANDS = {
     "demo": (
         "`up`, then every job end to end, with rows per table and the saved state",
         "`up`, then `meltano install` and the klaviyo-to-postgres, shopify-to-postgres, "
-        "onetrust-to-postgres, pinterest-to-postgres, cross-source-marts and marketing-marts jobs "
+        "onetrust-to-postgres, pinterest-to-postgres, bigquery-to-postgres, cross-source-marts and "
+        "marketing-marts jobs "
         "(each source's load and dbt build, then the marts on Klaviyo and Shopify together and "
         "on Pinterest Ads and Shopify together); prints each job's dbt summary, rows per table, "
         "the cross-source customers and marketing marts and the saved state. Meltano's full log "

@@ -1,6 +1,7 @@
-"""The jobs, end to end: install, load Klaviyo, Shopify, OneTrust and Pinterest Ads (the
-sandboxes) into Postgres, each job building its own source's dbt models, then the cross-source
-marts; show what landed, the state saved, the customers and the marketing marts."""
+"""The jobs, end to end: install, load Klaviyo, Shopify, OneTrust, Pinterest Ads (the
+sandboxes) and BigQuery (the emulator) into Postgres, each API's job building its own source's
+dbt models, then the cross-source marts; show what landed, the state saved, the customers and
+the marketing marts."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ JOBS = (
         "tap_pinterest_ads",
     ),
     (
+        "bigquery-to-postgres",
+        "tap-bigquery target-postgres: the warehouse's demo orders and web events",
+        "tap_bigquery",
+    ),
+    (
         "cross-source-marts",
         "dbt freshness of both sources, dbt build of the customers mart and Meltano's runs",
         None,
@@ -51,6 +57,7 @@ STATE_IDS = (
     "dev:tap-shopify-to-target-postgres",
     "dev:tap-onetrust-to-target-postgres",
     "dev:tap-pinterest-ads-to-target-postgres",
+    "dev:tap-bigquery-to-target-postgres",
 )
 CUSTOMERS = """
     select is_in_klaviyo, is_in_shopify, count(*), sum(order_count), sum(lifetime_revenue),

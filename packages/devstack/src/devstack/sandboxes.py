@@ -15,7 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 #: API -> default port (the environment's TAPWORKS_<API>_PORT overrides it).
-DEFAULT_PORTS = {"klaviyo": 8765, "shopify": 8767, "onetrust": 8768, "pinterest": 8769}
+DEFAULT_PORTS = {
+    "klaviyo": 8765,
+    "shopify": 8767,
+    "onetrust": 8768,
+    "pinterest": 8769,
+    "bigquery": 9050,  # REST; its gRPC (Storage Read) on the next port
+}
 
 
 def free_port(preferred: int) -> int:

@@ -16,6 +16,7 @@ import psutil
 import psycopg
 
 from devstack import postgres
+from sandbox.bigquery import BigQueryEmulator
 from sandbox.klaviyo.sandbox import KlaviyoSandbox
 from sandbox.onetrust.sandbox import OneTrustSandbox
 from sandbox.pinterest.sandbox import PinterestSandbox
@@ -56,6 +57,7 @@ class Project:
     shopify: ShopifySandbox | None = None
     onetrust: OneTrustSandbox | None = None
     pinterest: PinterestSandbox | None = None
+    bigquery: BigQueryEmulator | None = None
 
     def copy(self, database: str, **sandboxes: Any) -> Project:
         """A pipeline of its own on a copy of this one's database (which nobody may be using
@@ -84,6 +86,9 @@ class Project:
                 "TAP_ONETRUST_RATE_LIMIT_PERCENT": "0",
                 "TAPWORKS_PINTEREST_URL": self.pinterest.base_url if self.pinterest else "",
                 "TAP_PINTEREST_ADS_RATE_LIMIT_PERCENT": "0",
+                "TAPWORKS_BIGQUERY_URL": self.bigquery.rest_url if self.bigquery else "",
+                # no Google metadata server here: never probe for one
+                "NO_GCE_CHECK": "True",
                 **self.extra_env,
                 **overrides,
             }

@@ -18,6 +18,7 @@ import contextlib
 import math
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -104,6 +105,14 @@ def pinterest_command(
     command += ["--seed", str(seed), "--campaigns", str(campaigns)]
     command += _common_flags(rate_limits, frozen_clock, latency_ms, latency_per_record_ms)
     return command
+
+
+def bigquery_command(port: int, data_dir: Path, orders: int, events: int) -> list[str]:
+    """The command line that starts the BigQuery emulator (REST on ``port``, gRPC on the next
+    one) with the demo dataset loaded where missing."""
+    command = [sys.executable, "-m", "sandbox.bigquery", "--port", str(port)]
+    command += ["--grpc-port", str(port + 1), "--data-dir", str(data_dir)]
+    return [*command, "--demo-orders", str(orders), "--demo-events", str(events)]
 
 
 def _common_flags(

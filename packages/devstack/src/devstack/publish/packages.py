@@ -16,6 +16,7 @@ PACKAGE_DIRS = (
     "taps/tap-shopify",
     "taps/tap-onetrust",
     "taps/tap-pinterest-ads",
+    "taps/tap-bigquery",
     "targets/target-postgres",
 )
 
