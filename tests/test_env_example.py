@@ -32,7 +32,9 @@ PLUGINS = (
     "tap-onetrust",
     "tap-pinterest-ads",
     "tap-bigquery",
+    "tap-lake",
     "target-postgres",
+    "target-lake",
 )
 LINE = re.compile(r"(?P<comment># ?)?(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)")
 
@@ -226,7 +228,9 @@ def test_each_commented_out_default_is_valid_when_uncommented(
             "tap-onetrust",
             "tap-pinterest-ads",
             "tap-bigquery",
+            "tap-lake",
             "target-postgres",
+            "target-lake",
             "dbt-postgres",
         )
     ]

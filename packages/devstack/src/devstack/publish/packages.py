@@ -18,6 +18,7 @@ PACKAGE_DIRS = (
     "taps/tap-pinterest-ads",
     "taps/tap-bigquery",
     "targets/target-postgres",
+    "targets/target-lake",
 )
 
 
