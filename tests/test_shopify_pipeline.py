@@ -174,7 +174,8 @@ def test_sources_declare_exactly_the_columns_the_loader_creates(
     for source_file in (ROOT / "transform" / "models" / "staging").glob("*/_*__sources.yml"):
         for source in yaml.safe_load(source_file.read_text())["sources"]:
             # OneTrust and Pinterest Ads are not loaded here: their pipeline tests check theirs
-            if source["name"] in ("meltano", "tap_onetrust", "tap_pinterest_ads"):
+            # (ops: the orchestrator's ingestion log, which runner.py creates, not the loader)
+            if source["name"] in ("meltano", "ops", "tap_onetrust", "tap_pinterest_ads"):
                 continue
             for table in source["tables"]:
                 declared = [(c["name"], c["data_type"]) for c in table["columns"]]
