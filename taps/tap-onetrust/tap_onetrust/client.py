@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any, ClassVar
 
-import requests
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.types import Context
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
@@ -125,7 +124,9 @@ class OneTrustStream(PoliteRESTStream):
         params = self.first_params(request, context)
         number, total, rereads = 0, None, 0
         while True:
-            response = self._send(self.http_method, {**params, "page": number}, context)
+            response = self.send(
+                self.http_method, self.get_url(context), context, params={**params, "page": number}
+            )
             document = self.document(response)
             records, last, now_total = _spring_page(document, self.page_size)
             if total is not None and now_total is not None and now_total < total and number > 0:
@@ -160,7 +161,14 @@ class OneTrustStream(PoliteRESTStream):
                 body = {CONTINUATION: token} if token else {}
             elif token:
                 headers[CONTINUATION] = token
-            response = self._send(self.http_method, params, context, headers, body)
+            response = self.send(
+                self.http_method,
+                self.get_url(context),
+                context,
+                params=params,
+                json=body,
+                headers=headers,
+            )
             document = self.document(response)
             records = list(document.get("content") or [])
             pageable = document.get("pageable") or {}
@@ -169,28 +177,6 @@ class OneTrustStream(PoliteRESTStream):
             yield Page(records, answered_at(response), more=more)
             if not more or request.first_page_only:
                 return
-
-    def _send(
-        self,
-        method: str,
-        params: dict[str, Any],
-        context: Context | None,
-        headers: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
-    ) -> requests.Response:
-        prepared = self.build_prepared_request(
-            method=method,
-            url=self.get_url(context),
-            params=params,
-            headers={**self.http_headers, **(headers or {})},
-            json=body,
-        )
-        with self.get_http_request_counter() as counter:
-            counter.with_context(context)
-            response = self.request_decorator(self._request)(prepared, context)
-            counter.increment()
-        self.update_sync_costs(prepared, response, context)
-        return response
 
 
 def _spring_page(document: Any, size: int) -> tuple[list[dict[str, Any]], bool, int | None]:

@@ -164,7 +164,10 @@ class AnalyticsStream(PinterestStream):
         account = context["ad_account_id"]
         for number, batch in enumerate(batches, 1):
             response = self.send(
-                self.path.format(**context), {**params, self.ids_param: ",".join(batch)}, context
+                "GET",
+                f"{self.url_base}{self.path.format(**context)}",
+                context,
+                params={**params, self.ids_param: ",".join(batch)},
             )
             rows = [_row(r, account) for r in self.document(response) or []]
             yield Page(rows, answered_at(response), more=number < len(batches))

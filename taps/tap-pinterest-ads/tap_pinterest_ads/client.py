@@ -99,18 +99,6 @@ class PinterestStream(PoliteRESTStream):
     def entity_statuses(self) -> list[str]:
         return list(self.config.get("entity_statuses") or ENTITY_STATUSES)
 
-    def send(self, path: str, params: dict[str, Any], context: Context | None) -> Any:
-        """One request through the polite path (throttle, retries, token renewal)."""
-        prepared = self.build_prepared_request(
-            method="GET", url=f"{self.url_base}{path}", params=params, headers=self.http_headers
-        )
-        with self.get_http_request_counter() as counter:
-            counter.with_context(context)
-            response = self.request_decorator(self._request)(prepared, context)
-            counter.increment()
-        self.update_sync_costs(prepared, response, context)
-        return response
-
     def list_pages(
         self, path: str, params: dict[str, Any], context: Context | None
     ) -> Iterator[tuple[list[Any], datetime | None]]:
@@ -120,7 +108,7 @@ class PinterestStream(PoliteRESTStream):
             page = {**params, "page_size": MAX_PAGE_SIZE}
             if bookmark:
                 page["bookmark"] = bookmark
-            response = self.send(path, page, context)
+            response = self.send("GET", f"{self.url_base}{path}", context, params=page)
             document = self.document(response)
             yield list(document.get("items") or []), answered_at(response)
             bookmark = document.get("bookmark")

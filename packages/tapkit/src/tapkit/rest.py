@@ -177,6 +177,32 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                 if request.first_page_only:
                     return
 
+    def send(
+        self,
+        method: str,
+        url: str,
+        context: Context | None,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """One request through the polite path (throttle, retries, token renewal, request
+        counts), for a transport that is not a paginator's loop (a SQL statement's pages)."""
+        prepared = self.build_prepared_request(
+            method=method,
+            url=url,
+            params=params or {},
+            headers={**self.http_headers, **(headers or {})},
+            json=json,
+        )
+        with self.get_http_request_counter() as counter:
+            counter.with_context(context)
+            response = self.request_decorator(self._request)(prepared, context)
+            counter.increment()
+        self.update_sync_costs(prepared, response, context)
+        return response
+
     def request_decorator(
         self, func: Callable[..., requests.Response]
     ) -> Callable[..., requests.Response]:

@@ -110,6 +110,8 @@ KLAVIYO = TimestampFormat(
     timedelta(microseconds=1),
     *_pattern("YYYY-MM-DD[T]HH:mm:ss.SSSSSS"),
 )
+# A day as ISO 8601 writes it, for APIs that filter instants by day.
+ISO_DATE = TimestampFormat("iso-date", "2024-01-02", timedelta(days=1), *_pattern("YYYY-MM-DD"))
 YYYYMMDD = TimestampFormat("yyyymmdd", "20240102", timedelta(days=1), *_pattern("YYYYMMDD"))
 SQLSERVER_MILLIS = TimestampFormat(
     "sqlserver-millis",
@@ -141,6 +143,7 @@ FORMATS = {
         ISO8601_MILLIS_Z,
         ISO8601_NO_ZONE,
         KLAVIYO,
+        ISO_DATE,
         YYYYMMDD,
         SQLSERVER_MILLIS,
         EPOCH_SECONDS,

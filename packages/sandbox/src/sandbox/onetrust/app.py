@@ -19,12 +19,13 @@ import msgspec
 
 from sandbox.core.clock import DataClock, MonotonicClock
 from sandbox.core.faults import FaultInjector
+from sandbox.core.forms import form_fields
 from sandbox.core.http import Controls, Request, Response, json_response
 from sandbox.core.latency import Latency
 from sandbox.core.ratelimit import Clock
 from sandbox.core.requestlog import RequestLog
 from sandbox.onetrust import consent_routes, dsar_routes, operations, render
-from sandbox.onetrust.auth import AuthError, TokenIssuer, form_fields
+from sandbox.onetrust.auth import AuthError, TokenIssuer
 from sandbox.onetrust.dataset import KINDS, OneTrustConfig, OneTrustData
 from sandbox.onetrust.dsar_routes import NotFoundError
 from sandbox.onetrust.limits import OneTrustLimiter, Refusal

@@ -1,0 +1,1 @@
+"""Emulators declared, not written: what ``devstack new-source`` gives a new source."""
