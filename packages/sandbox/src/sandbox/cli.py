@@ -302,7 +302,7 @@ def _pinterest(args: argparse.Namespace) -> None:
         latency_ms=args.latency_ms,
         latency_per_record_ms=args.latency_per_record_ms,
     )
-    _serve(sandbox, sandbox.base_url)
+    serve_until_stopped(sandbox, sandbox.base_url)
 
 
 def _clients(pairs: list[str]) -> dict[str, str]:
@@ -333,10 +333,10 @@ def _onetrust(args: argparse.Namespace) -> None:
         latency_ms=args.latency_ms,
         latency_per_record_ms=args.latency_per_record_ms,
     )
-    _serve(sandbox, sandbox.base_url)
+    serve_until_stopped(sandbox, sandbox.base_url)
 
 
-def _serve(sandbox: Any, url: str) -> None:
+def serve_until_stopped(sandbox: Any, url: str) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(url, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
@@ -367,7 +367,7 @@ def _shopify(args: argparse.Namespace) -> None:
         latency_ms=args.latency_ms,
         latency_per_record_ms=args.latency_per_record_ms,
     )
-    _serve(sandbox, sandbox.base_url)
+    serve_until_stopped(sandbox, sandbox.base_url)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -400,4 +400,4 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             **options,
         )
-        _serve(sandbox, sandbox.api_url)
+        serve_until_stopped(sandbox, sandbox.api_url)

@@ -188,7 +188,8 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """One request through the polite path (throttle, retries, token renewal, request
-        counts), for a transport that is not a paginator's loop (a SQL statement's pages)."""
+        counts), for a transport with its own page loop (OneTrust's continuation tokens,
+        Pinterest's id batches) instead of a paginator."""
         prepared = self.build_prepared_request(
             method=method,
             url=url,

@@ -150,8 +150,8 @@ class DeclaredEmulator:
         except KeyError:
             raise ApiError(404, "not_found", f"no object {route!r}") from None
         api = self.api
-        known = {"limit", "cursor", api.filter_param, api.upper_param, api.created_param}
-        known.add(api.created_upper_param)
+        filters = (api.filter_param, api.upper_param, api.created_param, api.created_upper_param)
+        known = {"limit", "cursor", *(p for p in filters if p)}
         for name in request.query:
             if name not in known:
                 raise ApiError(400, "invalid_parameter", f"unknown parameter {name!r}")
@@ -328,14 +328,16 @@ class DeclaredEmulator:
 
     def mutate(self, spec: dict[str, Any]) -> dict[str, Any]:
         """``{type, action: create|update|delete, count | ids, at?, advance_seconds?}``: the
-        clock steps ``advance_seconds`` (1) first; changes carry ``at`` or the new now."""
+        clock steps ``advance_seconds`` (0) first; changes carry ``at`` or now.  The live
+        clock is the wall clock: a default step would put changes in the future, past a
+        tap's end of run, where no real API has them."""
         kind, action = str(spec.get("type")), spec.get("action")
         try:
             self.data.object(kind)
         except KeyError:
             raise ValueError(f"unknown type {kind!r}") from None
         clock = self.controls.clock
-        clock.advance(int(spec.get("advance_seconds", 1)))
+        clock.advance(int(spec.get("advance_seconds", 0)))
         at = _instant(spec["at"]) if spec.get("at") else clock.now()
         count = int(spec.get("count") or 1)
         ids = [str(i) for i in spec.get("ids") or []] or None

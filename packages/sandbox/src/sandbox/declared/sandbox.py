@@ -7,11 +7,10 @@ python -m sandbox.<name> --port 9060 --seed 7               # in the dev stack
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
 from typing import Any
 
+from sandbox.cli import serve_until_stopped
 from sandbox.core.clock import parse_instant
 from sandbox.core.control import SandboxControl
 from sandbox.core.http import SandboxServer
@@ -98,7 +97,4 @@ def serve(api: DeclaredApi, argv: list[str] | None = None) -> None:
         latency_ms=args.latency_ms,
         latency_per_record_ms=args.latency_per_record_ms,
     )
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(sandbox.base_url, flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        sandbox.server.serve_forever()
+    serve_until_stopped(sandbox, sandbox.base_url)
