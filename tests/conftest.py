@@ -162,6 +162,7 @@ ON_ANY_WORKER = (
     "tests/test_bench.py",
     "tests/test_dbt_docs.py",
     "tests/test_loaders.py",
+    "tests/test_new_source.py",
     "tests/test_publishing.py",
     "tests/test_target_recovery.py",
 )

@@ -25,17 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / ".env.example"
 BATCH = ROOT / "tests" / "meltano_batch.py"
 DATABASE = "env_example"
-#: The plugins whose settings the example sets (dbt-postgres reads TARGET_POSTGRES_* too).
-PLUGINS = (
-    "tap-klaviyo",
-    "tap-shopify",
-    "tap-onetrust",
-    "tap-pinterest-ads",
-    "tap-bigquery",
-    "tap-lake",
-    "target-postgres",
-    "target-lake",
-)
 LINE = re.compile(r"(?P<comment># ?)?(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)")
 
 
@@ -171,7 +160,10 @@ def test_only_required_lines_are_left_to_fill_in_and_each_is_a_setting() -> None
         assert description(lines, name), f"{name} has no description above it"
         if name == "MELTANO_DATABASE_URI":  # Meltano's own setting
             continue
-        plugin = next(p for p in PLUGINS if name.startswith(f"{p.upper().replace('-', '_')}_"))
+        # the longest plugin name the variable starts with (tap-lake before tap-l...)
+        plugin = max(
+            (p for p in settings if name.startswith(f"{p.upper().replace('-', '_')}_")), key=len
+        )
         setting = name.removeprefix(f"{plugin.upper().replace('-', '_')}_").lower()
         assert setting in settings[plugin], f"{name}: {plugin} has no setting {setting}"
 

@@ -23,8 +23,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from tap_onetrust import schemas
 from tapkit.auth import ClientCredentials
 from tapkit.rest import PoliteRESTStream, answered_at
-from tapkit.timeformats import read_instant
-from tapkit.transport import Page, Request
+from tapkit.transport import Page, Request, within_window
 
 TOKEN_PATH = "/api/access/v1/oauth/token"
 CONTINUATION = "requestContinuation"
@@ -144,7 +143,7 @@ class OneTrustStream(PoliteRESTStream):
                 total, number = now_total, number - 1
                 continue
             total = now_total
-            records, past_end = _within(records, request)
+            records, past_end = within_window(records, request)
             more = not (last or past_end)
             yield Page(records, answered_at(response), more=more)
             if not more or request.first_page_only:
@@ -190,22 +189,3 @@ def _spring_page(document: Any, size: int) -> tuple[list[dict[str, Any]], bool, 
         last = len(records) < size
     total = document.get("totalElements")
     return records, bool(last) or not records, total if isinstance(total, int) else None
-
-
-def _within(records: list[dict[str, Any]], request: Request) -> tuple[list[dict[str, Any]], bool]:
-    """For a filter with no upper bound (``stops_at``): the records inside the window, and
-    whether the page reached past its end (the API sorts by that field: none follow)."""
-    field, window = request.stops_at, request.window
-    if field is None:
-        return records, False
-    kept, past_end = [], False
-    for record in records:
-        raw = record.get(field)
-        moment = read_instant(raw) if raw else None
-        if moment is not None and window.end is not None and moment >= window.end:
-            past_end = True
-            continue
-        if moment is not None and window.start is not None and moment < window.start:
-            continue
-        kept.append(record)
-    return kept, past_end

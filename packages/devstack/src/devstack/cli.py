@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from devstack import demo, dotenv, postgres, sandboxes
 from sandbox.cli import (
@@ -15,6 +17,7 @@ from sandbox.cli import (
     pinterest_command,
     shopify_command,
 )
+from sandbox.declared.sandbox import command as declared_command
 
 #: The sandboxes' seed: the same data on every machine.
 SEED = 7
@@ -103,12 +106,21 @@ def up(
         port("bigquery"),
         lambda free: bigquery_command(free, state_dir / "bigquery", orders * 4, events // 2),
     )
+    # Each source added by `devstack new-source`: its declared emulator.
+    for api, (module, _) in sandboxes.DECLARED.items():
+        values[f"TAPWORKS_{api.upper()}_URL"] = sandboxes.start(
+            state_dir,
+            api,
+            port(api),
+            partial(declared_command, module, seed=SEED),
+        )
     labels = {
         "klaviyo": "Klaviyo",
         "shopify": "Shopify",
         "onetrust": "OneTrust",
         "pinterest": "Pinterest Ads",
         "bigquery": "BigQuery (emulator)",
+        **{api: label for api, (_, label) in sandboxes.DECLARED.items()},
     }
     for api, label in labels.items():
         url = values[f"TAPWORKS_{api.upper()}_URL"]
@@ -170,6 +182,15 @@ COMMANDS = {
         "files (dist/hub, dist/hub-repo) and the packages; with --index-url, upload the packages. "
         "Stops at the first step that fails.",
     ),
+    "new-source": (
+        "add a source: tap, emulator, project entries, dbt staging and its page",
+        "Write taps/tap-NAME (a tapkit tap with one stream per object, its incremental contract "
+        "declared, settings, tests and a README with the source's characteristics), its emulator "
+        "(packages/sandbox/src/sandbox/NAME, with contract tests), its meltano.yml entries (dev "
+        "config, job, schedule), plugin definition, devstack wiring and "
+        "transform/models/staging/NAME; then lock, install and generate the README tables and "
+        "plugin definitions. Refuses a NAME that exists; on any error every file is put back.",
+    ),
     "hub-serve": (
         "serve the built hub on 127.0.0.1",
         "Serve the hub files `publish` built, for MELTANO_HUB_URL=http://127.0.0.1:<port>.",
@@ -212,10 +233,71 @@ def build_parser() -> argparse.ArgumentParser:
         "--index-url", help="a package index to upload to (e.g. a local pypiserver)"
     )
     release.add_argument("--out", default="dist", help="output folder (default: dist)")
+    scaffold = add("new-source")
+    add_source_arguments(scaffold)
     serve = add("hub-serve")
     serve.add_argument("--port", type=int, default=8766, help="(default: 8766)")
     serve.add_argument("--dir", default="dist/hub", help="the hub files (default: dist/hub)")
     return parser
+
+
+def add_source_arguments(command: argparse.ArgumentParser) -> None:
+    """The prerequisites checklist as flags; each has a default per template."""
+    command.add_argument(
+        "name", metavar="NAME", help="the source, e.g. acme-billing (tap-acme-billing)"
+    )
+    command.add_argument("--template", required=True, choices=["rest", "backfill", "warehouse"])
+    command.add_argument("--label", help="its display name (default: from NAME)")
+    command.add_argument("--auth", choices=["api_key", "oauth_client_credentials"])
+    command.add_argument(
+        "--object",
+        dest="objects",
+        action="append",
+        metavar="NAME[:FIELD=TYPE,...]",
+        help="an object to read, with its fields (types: string, integer, number, boolean, "
+        "timestamp, email); repeat for more. Every object has id, created_at and updated_at",
+    )
+    command.add_argument("--mode", choices=["incremental", "full_table"], default="incremental")
+    command.add_argument(
+        "--time-format", choices=["iso8601", "epoch_seconds", "date"], help="of the API's filter"
+    )
+    command.add_argument("--filter-param", help="the API's lower bound on updated_at")
+    command.add_argument(
+        "--filter-exclusive", action="store_true", help="the filter means after, not at or after"
+    )
+    command.add_argument("--upper-param", help="the API's upper bound on updated_at (before)")
+    command.add_argument("--no-upper-bound", action="store_true", help="the API has none")
+    command.add_argument("--created-param", help="backfill: the history's filter on created_at")
+    command.add_argument("--window-days", type=int, default=30, help="days per window (30)")
+    command.add_argument("--rate-per-second", type=int, default=10)
+    command.add_argument("--rate-per-minute", type=int, default=300)
+    command.add_argument("--max-concurrent-requests", type=int, help="requests in flight")
+    command.add_argument("--max-page-size", type=int, default=100)
+    command.add_argument("--port", type=int, default=0, help="the emulator's (default: a free one)")
+
+
+def source_answers(args: argparse.Namespace) -> dict[str, Any]:
+    names = [
+        "name",
+        "template",
+        "label",
+        "auth",
+        "objects",
+        "mode",
+        "time_format",
+        "filter_param",
+        "filter_exclusive",
+        "upper_param",
+        "no_upper_bound",
+        "created_param",
+        "window_days",
+        "rate_per_second",
+        "rate_per_minute",
+        "max_concurrent_requests",
+        "max_page_size",
+        "port",
+    ]
+    return {name: getattr(args, name) for name in names}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -266,6 +348,19 @@ def main(argv: list[str] | None = None) -> None:
             publish(root, args.hub_url, args.index_url, root / args.out)
         except PublishError as exc:
             sys.exit(f"devstack publish: stopped: {exc}")
+    elif args.command == "new-source":
+        from devstack.scaffold.command import ScaffoldError, new_source
+        from devstack.scaffold.spec import SpecError, build
+
+        try:
+            spec = build(**source_answers(args))
+            written = new_source(root, spec)
+        except (SpecError, ScaffoldError) as exc:
+            sys.exit(f"devstack new-source: {exc}")
+        print(
+            f"added {spec.tap}: {len(written)} files; next: `uv run pytest taps/{spec.tap}/tests`, then"
+        )
+        print(f"  `uv run devstack up && uv run meltano run {spec.name}-to-postgres`")
     elif args.command == "hub-serve":
         from devstack.publish.command import serve_hub
 

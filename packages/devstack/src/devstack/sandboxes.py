@@ -21,6 +21,12 @@ DEFAULT_PORTS = {
     "onetrust": 8768,
     "pinterest": 8769,
     "bigquery": 9050,  # REST; its gRPC (Storage Read) on the next port
+    # devstack new-source: source ports above
+}
+#: Sources whose emulator is declared (``sandbox.<module>.api``), started by one command each:
+#: API -> (its module under ``sandbox``, its label).
+DECLARED: dict[str, tuple[str, str]] = {
+    # devstack new-source: declared sandboxes above
 }
 
 

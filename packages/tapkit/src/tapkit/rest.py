@@ -34,7 +34,7 @@ from tapkit.incremental import Bound
 from tapkit.progress import run_progress
 from tapkit.stream import EngineStream
 from tapkit.throttle import LeakyBucket, Limit, Throttle
-from tapkit.transport import Page, Request
+from tapkit.transport import Page, Request, within_window
 
 RETRIABLE_ERRORS = (
     ConnectionResetError,
@@ -172,9 +172,11 @@ class PoliteRESTStream(EngineStream, RESTStream[Any]):
                 if not records and not paginator.continue_if_empty(response):
                     yield Page(records, answered_at(response))
                     return
+                records, past_end = within_window(records, request)
                 paginator.advance(response)
-                yield Page(records, answered_at(response), more=not paginator.finished)
-                if request.first_page_only:
+                more = not (paginator.finished or past_end)
+                yield Page(records, answered_at(response), more=more)
+                if request.first_page_only or not more:
                     return
 
     def send(

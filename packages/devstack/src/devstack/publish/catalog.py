@@ -114,6 +114,7 @@ PLUGINS = (
         docs=f"{PROJECT_URL}/tree/main/taps/tap-bigquery#readme",
         repo=PROJECT_URL,
     ),
+    # devstack new-source: source plugins above
     Plugin(
         type="extractors",
         name="tap-lake",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +164,10 @@ def render(root: Path) -> dict[Path, str]:
     files: dict[Path, str] = {}
     project: dict[str, list[dict[str, Any]]] = {}
     comments: dict[str, list[str]] = {}
-    for plugin in PLUGINS:
-        info = about(plugin)
+    # each --about is a process of its own, mostly imports: run them side by side
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        infos = list(pool.map(about, PLUGINS))
+    for plugin, info in zip(PLUGINS, infos, strict=True):
         definition = hub_definition(plugin, info, f"/assets/logos/{plugin.type}/{plugin.logo}")
         path = (
             root / "plugins" / "definitions" / plugin.type / f"{plugin.name}--{plugin.variant}.yml"

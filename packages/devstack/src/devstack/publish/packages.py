@@ -17,6 +17,7 @@ PACKAGE_DIRS = (
     "taps/tap-onetrust",
     "taps/tap-pinterest-ads",
     "taps/tap-bigquery",
+    # devstack new-source: source packages above
     "targets/target-postgres",
     "targets/target-lake",
 )
